@@ -1,0 +1,246 @@
+"""The command line. Commands are thin: parse options, call plain functions that raise,
+render. Only this module prints errors and chooses exit codes (see `nncli.errors`)."""
+
+from __future__ import annotations
+
+import functools
+import signal
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from nncli import __version__
+from nncli.errors import (
+    EXIT_DIVERGED,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    NncliError,
+)
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success, 1 internal error (please report it), 2 usage or config error, "
+    "3 data or model-file error, 4 training diverged, 130 interrupted (Ctrl-C)."
+)
+
+app = typer.Typer(
+    name="nncli",
+    help=(
+        "Train multi-layer perceptrons on CSV data from a YAML config, with nothing but "
+        "NumPy underneath. Notation as in SPEC.md: X is n0 × k (columns are observations), "
+        "W_l is n_l × n_(l-1), β_l is n_l × 1."
+    ),
+    epilog=EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def _stdout() -> Console:
+    return Console(soft_wrap=True, highlight=False)
+
+
+def warn(message: str) -> None:
+    text = Text("warning: ", style="bold yellow")
+    text.append(message)
+    _stderr().print(text)
+
+
+def fail(error: NncliError) -> typer.Exit:
+    text = Text("error: ", style="bold red")
+    text.append(error.message)
+    console = _stderr()
+    console.print(text)
+    if error.hint:
+        console.print(Text("help: ", style="bold cyan") + Text(error.hint))
+    return typer.Exit(code=error.exit_code)
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn nncli's errors into a message and an exit code; anything else is a bug."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except NncliError as error:
+            raise fail(error) from None
+        except KeyboardInterrupt:
+            _stderr().print(Text("interrupted", style="bold yellow"))
+            raise typer.Exit(code=EXIT_INTERRUPTED) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception:
+            console = _stderr()
+            console.print(Text(traceback.format_exc()))
+            console.print(
+                Text(
+                    f"nncli {__version__} hit an internal error (exit code 1). This is a bug, "
+                    "not your mistake: please report it with the traceback above and the "
+                    "command you ran.",
+                    style="bold red",
+                )
+            )
+            raise typer.Exit(code=EXIT_INTERNAL) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"nncli {__version__} (numpy {np.__version__}, python {sys.version.split()[0]})")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Train and use multi-layer perceptrons from a YAML spec."""
+
+
+def _display_mode(quiet: bool) -> str:
+    if quiet:
+        return "quiet"
+    return "rich" if sys.stdout.isatty() else "plain"
+
+
+@app.command()
+@handle_errors
+def train(
+    config: Annotated[Path, typer.Argument(help="The YAML network spec (see README: config reference).")],
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="Where to save the model; overrides output.model (default model.npz)."),
+    ] = None,
+    set_: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Override a config value, e.g. --set training.learning_rate=0.01 or "
+            "--set network.layers[0].neurons=8. Repeatable; validated like the file.",
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only errors and the saved model's path.")
+    ] = False,
+) -> None:
+    """Validate the spec, read the CSV, train by gradient descent, save the model (.npz).
+
+    Shows a progress bar and a row every training.log_every iterations, then which stopping
+    criterion ended the run. Ctrl-C stops at the end of the current iteration and saves the
+    parameters reached so far to MODEL.interrupted.npz (a second Ctrl-C quits at once).
+    """
+    from nncli.config import load_config
+    from nncli.dataset import load_training_data
+    from nncli.fileio import check_writable
+    from nncli.modelfile import save_model
+    from nncli.report import TrainingDisplay
+    from nncli.run import build_network, model_metadata, settings_from, side_path
+    from nncli.training import Training
+
+    spec = load_config(config, set_ or ())
+    model_path = spec.model_path(output)
+    check_writable(model_path, "model")
+    data = load_training_data(spec)
+    for note in data.notes:
+        warn(note)
+    network = build_network(spec, data)
+    classification = data.preprocessing.is_classification
+    training = Training(
+        network,
+        data.X,
+        data.Y,
+        settings_from(spec),
+        data.X_validation,
+        data.Y_validation,
+        classification=classification,
+    )
+    display = TrainingDisplay(
+        _stdout(),
+        _display_mode(quiet),
+        spec.stopping.max_iterations,
+        spec.training.log_every,
+        validation=data.X_validation is not None,
+        classification=classification,
+    )
+    with _first_interrupt_stops(training), display:
+        for step in training:
+            display.update(step)
+    stop = training.stop
+    assert stop is not None
+    metadata = model_metadata(spec, data, training)
+    if stop.success:
+        save_model(model_path, network, metadata)
+        display.summary(training, model_path, [])
+        return
+    saved = side_path(model_path, "diverged" if stop.criterion == "diverged" else "interrupted")
+    save_model(saved, network, metadata)
+    display.summary(training, saved, [])
+    if stop.criterion == "interrupted":
+        warn(f"training was interrupted; the parameters reached so far are in {saved} "
+             f"({model_path} was not touched).")
+        raise typer.Exit(code=EXIT_INTERRUPTED)
+    raise fail(
+        _diverged_error(stop.message, spec.training.learning_rate, saved, model_path)
+    )
+
+
+def _diverged_error(message: str, learning_rate: float, saved: Path, model_path: Path) -> NncliError:
+    from nncli.errors import DivergedError
+
+    return DivergedError(
+        f"training diverged: {message}. They are saved in {saved}; {model_path} was not touched.",
+        hint=(
+            f"try a smaller training.learning_rate (now {learning_rate:g}, e.g. "
+            f"--set training.learning_rate={learning_rate / 10:g}), or scale the data: "
+            "data.scaling: standard for features, data.target_scaling: standard for large "
+            "regression targets."
+        ),
+    )
+
+
+class _first_interrupt_stops:
+    """While training: the first Ctrl-C asks the loop to stop cleanly, a second one quits."""
+
+    def __init__(self, training: Any) -> None:
+        self.training = training
+        self.previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.training.request_stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def __enter__(self) -> "_first_interrupt_stops":
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        except ValueError:  # not the main thread: leave Ctrl-C alone
+            self.previous = None
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

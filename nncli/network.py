@@ -1,0 +1,194 @@
+"""The multi-layer perceptron of SPEC.md: parameters, forward pass, back propagation.
+
+Shapes (columns are observations):
+    X, Z_0   n0 × k
+    W_l      n_l × n_(l-1)
+    β_l      n_l × 1, broadcast over the k columns
+    A_l, Z_l n_l × k
+    Ŷ = Z_m  n_m × k
+
+All parameters live in one flat vector ``theta``; ``W[l]`` and ``beta[l]`` are views into it
+(layer by layer: W_1, β_1, W_2, β_2, …), and gradients have the same layout. That makes the
+gradient norm one dot product and a gradient-descent update two array operations, whatever
+the depth. Lists are indexed like SPEC.md: ``W[l]`` is W_l for l = 1 … m, and index 0 holds
+an empty placeholder because L0 has no incoming weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nncli import activations as act
+from nncli.costs import COSTS, is_matched
+
+Array = np.ndarray
+
+# Columns per block when back propagation writes δ_(l-1) over Z_(l-1) (see Workspace).
+BLOCK_COLUMNS = 4096
+
+
+class Network:
+    """Layer sizes (n0, …, nm), activations (f_1, …, f_m), a cost, and the parameters θ."""
+
+    def __init__(
+        self,
+        sizes: list[int] | tuple[int, ...],
+        activations: list[str] | tuple[str, ...],
+        cost: str,
+        dtype: np.dtype | type = np.float64,
+        theta: Array | None = None,
+    ) -> None:
+        if len(sizes) < 2 or len(activations) != len(sizes) - 1:
+            raise ValueError("need sizes n0 … nm and one activation for each of L1 … Lm")
+        self.sizes = tuple(int(n) for n in sizes)
+        self.activations = tuple(activations)
+        self.cost = cost
+        self.dtype = np.dtype(dtype)
+        if theta is None:
+            theta = np.zeros(self.parameter_count, dtype=self.dtype)
+        if theta.shape != (self.parameter_count,) or theta.dtype != self.dtype:
+            raise ValueError("theta does not fit the layer sizes")
+        self.theta = theta
+        self.W, self.beta = self.views(theta)
+
+    @property
+    def m(self) -> int:
+        """Number of layers after the input: L1 … Lm."""
+        return len(self.sizes) - 1
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(n * (n_prev + 1) for n_prev, n in zip(self.sizes, self.sizes[1:]))
+
+    def activation(self, l: int) -> str:
+        """f_l, the activation of layer l (1 ≤ l ≤ m)."""
+        return self.activations[l - 1]
+
+    def views(self, flat: Array) -> tuple[list[Array], list[Array]]:
+        """[W_1 … W_m] and [β_1 … β_m] as views into a flat vector laid out like theta.
+
+        Both lists have an empty placeholder at index 0 so that index l is layer l.
+        """
+        W: list[Array] = [flat[:0].reshape(0, 0)]
+        beta: list[Array] = [flat[:0].reshape(0, 1)]
+        offset = 0
+        for n_prev, n in zip(self.sizes, self.sizes[1:]):
+            W.append(flat[offset : offset + n * n_prev].reshape(n, n_prev))
+            offset += n * n_prev
+            beta.append(flat[offset : offset + n].reshape(n, 1))
+            offset += n
+        return W, beta
+
+    def copy(self) -> "Network":
+        return Network(self.sizes, self.activations, self.cost, self.dtype, self.theta.copy())
+
+    def astype(self, dtype: np.dtype | type) -> "Network":
+        return Network(self.sizes, self.activations, self.cost, dtype, self.theta.astype(dtype))
+
+    def forward(self, X: Array) -> Array:
+        """Ŷ for the k columns of X (n0 × k). Allocates its results; X is not modified."""
+        return self.output(X)[1]
+
+    def output(self, X: Array) -> tuple[Array, Array]:
+        """(A_m, Ŷ): the output layer's pre-activation and activation for the columns of X."""
+        Z = X
+        with np.errstate(under="ignore"):  # e^-large underflowing to 0 is exact enough
+            for l in range(1, self.m + 1):
+                A = self.W[l] @ Z  # A_l = W_l Z_(l-1) + β_l
+                A += self.beta[l]
+                if l == self.m:
+                    return A, act.activate(self.activation(l), A)
+                Z = act.ACTIVATIONS[self.activation(l)](A)  # Z_l = f_l(A_l), in place
+        raise AssertionError("unreachable")
+
+    def evaluate(self, X: Array, Y: Array) -> tuple[float, Array]:
+        """(cost, Ŷ) of the current parameters on (X, Y), the cost computed the stable way."""
+        A, Y_hat = self.output(X)
+        cost = COSTS[self.cost]
+        with np.errstate(under="ignore"):
+            if is_matched(self.cost, self.activation(self.m)):
+                return cost.value_from_logits(A, Y), Y_hat
+            return cost.value(Y_hat, Y), Y_hat
+
+    def cost_value(self, X: Array, Y: Array) -> float:
+        return self.evaluate(X, Y)[0]
+
+
+class Workspace:
+    """Buffers for computing the cost and all gradients on k observations, allocated once.
+
+    ``compute(X, Y)`` runs the forward pass and back propagation at the current θ and leaves
+    ∂cost/∂θ in ``grad`` (laid out like θ, with views ``dW[l]`` and ``dbeta[l]``). Memory per
+    layer is one n_l × k buffer: it holds Z_l during the forward pass, and back propagation
+    overwrites it with δ_l once ∂cost/∂W_(l+1) = δ_(l+1) Z_lᵀ no longer needs it.
+    """
+
+    def __init__(self, network: Network, k: int) -> None:
+        self.network = network
+        self.k = k
+        dtype = network.dtype
+        sizes = network.sizes
+        m = network.m
+        self.Z: list[Array] = [np.empty((0, k), dtype)]
+        self.Z += [np.empty((n, k), dtype) for n in sizes[1:]]
+        self.A_m = np.empty((sizes[m], k), dtype)
+        self.grad = np.zeros(network.parameter_count, dtype)
+        self.dW, self.dbeta = network.views(self.grad)
+        block = min(k, BLOCK_COLUMNS)
+        self._block = block
+        self._scratch = np.empty(max(sizes[1:m] or (0,)) * block, dtype)
+        self._matched = is_matched(network.cost, network.activation(m))
+        self._cost = COSTS[network.cost]
+        self._f = [""] + list(network.activations)
+        self._inv_k = 1.0 / k
+
+    def compute(self, X: Array, Y: Array) -> float:
+        """Forward pass and back propagation; returns the cost at θ, fills ``grad``."""
+        net = self.network
+        W, beta, Z, m = net.W, net.beta, self.Z, net.m
+        f = self._f
+        Z[0] = X
+
+        # Forward pass: A_l = W_l Z_(l-1) + β_l, Z_l = f_l(A_l), computed in Z[l].
+        for l in range(1, m):
+            np.matmul(W[l], Z[l - 1], out=Z[l])
+            Z[l] += beta[l]
+            act.ACTIVATIONS[f[l]](Z[l])
+        A_m = self.A_m
+        np.matmul(W[m], Z[m - 1], out=A_m)
+        A_m += beta[m]
+        np.copyto(Z[m], A_m)
+        Y_hat = act.ACTIVATIONS[f[m]](Z[m])
+
+        # The cost, and δ_m = ∂cost/∂A_m written over Z[m].
+        if self._matched:
+            cost = self._cost.value_from_logits(A_m, Y)
+            Y_hat -= Y  # matched pair: δ_m = (Ŷ − Y)/k
+            Y_hat *= self._inv_k
+        else:
+            cost = self._cost.value(Y_hat, Y)
+            G = self._cost.gradient(Y_hat, Y)  # ∂cost/∂Ŷ, then the chain rule through f_m
+            np.copyto(Z[m], act.backward(f[m], G, Y_hat))
+
+        # Back propagation, from the output layer down to L1.
+        for l in range(m, 0, -1):
+            delta = Z[l]
+            np.matmul(delta, Z[l - 1].T, out=self.dW[l])  # ∂cost/∂W_l = δ_l Z_(l-1)ᵀ
+            np.sum(delta, axis=1, keepdims=True, out=self.dbeta[l])  # ∂cost/∂β_l = δ_l · 1
+            if l > 1:
+                self._delta_below(W[l], delta, Z[l - 1], f[l - 1])
+        return cost
+
+    def _delta_below(self, W_l: Array, delta: Array, Z_prev: Array, f_prev: str) -> None:
+        """Overwrite Z_(l-1) with δ_(l-1) = (W_lᵀ δ_l) ⊙ f'_(l-1)(A_(l-1)).
+
+        f' is taken in place from Z_(l-1); the product W_lᵀ δ_l is formed a block of columns
+        at a time, so no second n_(l-1) × k buffer is ever needed.
+        """
+        act.DERIVATIVES[f_prev](Z_prev)
+        n_prev, block, k = Z_prev.shape[0], self._block, self.k
+        for start in range(0, k, block):
+            stop = min(start + block, k)
+            product = self._scratch[: n_prev * (stop - start)].reshape(n_prev, stop - start)
+            np.matmul(W_l.T, delta[:, start:stop], out=product)
+            Z_prev[:, start:stop] *= product

@@ -1,0 +1,188 @@
+"""What `nncli train` shows while it trains and when it is done (rich, or plain for logs).
+
+Three modes:
+- ``rich`` (stdout is a terminal): a progress bar (iteration, cost, gradient norm, elapsed,
+  ETA) redrawn at most ~10 times a second, a table row every ``log_every`` iterations above
+  it, then a summary table;
+- ``plain`` (stdout is a file or a pipe): the same rows and summary as plain lines;
+- ``quiet``: nothing but the model path at the end (errors still go to stderr).
+
+The display costs next to nothing per iteration: it looks at the clock and at the iteration
+counter, and only renders when a row is due or the bar is stale.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from nncli.training import Step, Stop, Training
+
+REFRESH_SECONDS = 0.1
+
+
+def _number(value: float | None, width: int = 12) -> str:
+    if value is None:
+        return "—".rjust(width)
+    return f"{value:.6g}".rjust(width)
+
+
+class TrainingDisplay:
+    """Consumes `Step`s from a `Training` and renders them; use as a context manager."""
+
+    def __init__(
+        self,
+        console: Console,
+        mode: str,
+        max_iterations: int | None,
+        log_every: int,
+        validation: bool,
+        classification: bool,
+    ) -> None:
+        self.console = console
+        self.mode = mode
+        self.max_iterations = max_iterations
+        self.log_every = log_every
+        self.validation = validation
+        self.classification = classification
+        self._progress: Progress | None = None
+        self._task: Any = None
+        self._last_render = 0.0
+        self._last_row = 0
+        self._last: Step | None = None
+
+    # -- rows ---------------------------------------------------------------------------
+
+    def _header(self) -> str:
+        parts = ["iteration".rjust(10), "cost".rjust(12), "‖gradient‖".rjust(12)]
+        if self.validation:
+            parts.append("val cost".rjust(12))
+            if self.classification:
+                parts.append("val acc".rjust(8))
+        parts.append("elapsed".rjust(9))
+        return "  ".join(parts)
+
+    def _row(self, step: Step) -> str:
+        parts = [str(step.iteration).rjust(10), _number(step.cost), _number(step.gradient_norm)]
+        if self.validation:
+            parts.append(_number(step.validation_cost))
+            if self.classification:
+                acc = step.validation_accuracy
+                parts.append(("—" if acc is None else f"{acc:.3f}").rjust(8))
+        parts.append(f"{step.seconds:8.2f}s")
+        return "  ".join(parts)
+
+    def _print_row(self, step: Step) -> None:
+        self._last_row = step.iteration
+        if self.mode == "rich":
+            self.console.print(Text(self._row(step)), highlight=False)
+        else:
+            print(self._row(step), file=self.console.file, flush=True)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def __enter__(self) -> "TrainingDisplay":
+        if self.mode == "quiet":
+            return self
+        if self.mode == "rich":
+            self.console.print(Text(self._header(), style="bold"), highlight=False)
+            self._progress = Progress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TextColumn("cost {task.fields[cost]}"),
+                TextColumn("‖gradient‖ {task.fields[gradient]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=self.console,
+                auto_refresh=False,
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(
+                "iteration 0", total=self.max_iterations, cost="—", gradient="—"
+            )
+        else:
+            print(self._header(), file=self.console.file, flush=True)
+        return self
+
+    def update(self, step: Step) -> None:
+        self._last = step
+        if self.mode == "quiet":
+            return
+        if step.iteration == 1 or step.iteration % self.log_every == 0:
+            self._print_row(step)
+        if self._progress is not None:
+            now = time.perf_counter()
+            if now - self._last_render >= REFRESH_SECONDS:
+                self._last_render = now
+                self._render(step)
+
+    def _render(self, step: Step) -> None:
+        assert self._progress is not None
+        self._progress.update(
+            self._task,
+            completed=step.iteration,
+            description=f"iteration {step.iteration}",
+            cost=f"{step.cost:.4g}",
+            gradient=f"{step.gradient_norm:.2e}",
+        )
+        self._progress.refresh()
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+        if self.mode != "quiet" and self._last is not None and self._last.iteration != self._last_row:
+            self._print_row(self._last)
+
+    # -- the end --------------------------------------------------------------------------
+
+    def summary(self, training: Training, saved: Path | None, extra: list[tuple[str, str]]) -> None:
+        stop = training.stop
+        assert stop is not None
+        rows: list[tuple[str, str]] = [
+            ("stopped", _stop_text(stop)),
+            ("iterations", str(stop.iteration)),
+            ("final cost", _number(training.final_cost, 0)),
+        ]
+        history = training.history
+        if history.validation_cost:
+            rows.append(("validation cost", _number(history.validation_cost[-1], 0)))
+        if history.validation_accuracy:
+            rows.append(("validation accuracy", f"{history.validation_accuracy[-1]:.4f}"))
+        rows.append(("time", f"{training.seconds:.2f} s"))
+        rows += extra
+        if saved is not None:
+            rows.append(("model", str(saved)))
+        if self.mode == "quiet":
+            if saved is not None:
+                print(saved, file=self.console.file, flush=True)
+            return
+        if self.mode == "rich":
+            table = Table(show_header=False, box=None, pad_edge=False)
+            table.add_column(style="bold")
+            table.add_column()
+            for key, value in rows:
+                table.add_row(key, Text(value))
+            self.console.print(table)
+        else:
+            for key, value in rows:
+                print(f"{key}: {value}", file=self.console.file, flush=True)
+
+
+def _stop_text(stop: Stop) -> str:
+    names = {
+        "gradient_tolerance": "a) gradient norm",
+        "loss_change_tolerance": "b) cost change",
+        "max_iterations": "c) maximum iterations",
+        "diverged": "diverged",
+        "interrupted": "interrupted",
+    }
+    return f"{names.get(stop.criterion, stop.criterion)}: {stop.message}"
