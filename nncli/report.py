@@ -150,7 +150,7 @@ class TrainingDisplay:
         rows: list[tuple[str, str]] = [
             ("stopped", _stop_text(stop)),
             ("iterations", str(stop.iteration)),
-            ("final cost", _number(training.final_cost, 0)),
+            ("final cost", "—" if training.final_cost is None else f"{training.final_cost:.10g}"),
         ]
         history = training.history
         if history.validation_cost:
