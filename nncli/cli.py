@@ -25,7 +25,7 @@ from nncli.errors import (
 )
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 success, 1 internal error (please report it), 2 usage or config error, "
+    "Exit codes: 0 success, 1 internal error or failed gradcheck (please report it), 2 usage or config error, "
     "3 data or model-file error, 4 training diverged, 130 interrupted (Ctrl-C)."
 )
 

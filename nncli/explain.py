@@ -253,6 +253,13 @@ class Explanation:
             if step is None:  # diverged or interrupted before the update
                 yield from self.stopped(training)
                 return
+            if not self._loop_did(current):
+                yield Text(
+                    "  note: the training loop's update differs from the plain full-batch "
+                    "gradient descent shown in 3b/3c (other optimizer or batch settings); the "
+                    "new values above are what SPEC's rule would give.",
+                    style="yellow",
+                )
             upcoming = None
             if t < self.iterations:
                 upcoming = trace(self.network, self.X, self.Y, self.settings.learning_rate)
@@ -263,14 +270,25 @@ class Explanation:
             if upcoming is None:  # t is the last explained iteration
                 self.lookahead = following
                 yield Text("")
+                done = "Iteration 1 is" if t == 1 else f"Iterations 1 … {t} are"
                 yield Text(
-                    f"Iterations 1 … {t} are explained above; training goes on as configured "
+                    f"{done} explained above; training goes on as configured "
                     "(add --set stopping.max_iterations=N to stop after N iterations).",
                     style="italic",
                 )
                 return
             previous_cost = step.cost
             current, step = upcoming, following
+
+    def _loop_did(self, tr: Trace) -> bool:
+        """Whether the network now holds the new values the trace computed (SPEC's update)."""
+        predicted = np.empty_like(self.network.theta)
+        W, beta = self.network.views(predicted)
+        for l in range(1, self.network.m + 1):
+            W[l][...] = tr.new_W[l]
+            beta[l][...] = tr.new_beta[l]
+        rtol = 1e-9 if self.network.dtype == np.float64 else 1e-4
+        return bool(np.allclose(self.network.theta, predicted, rtol=rtol, atol=rtol * 1e-3))
 
     # -- the steps ------------------------------------------------------------------------
 

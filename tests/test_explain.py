@@ -197,6 +197,21 @@ def test_explanation_drives_the_real_loop() -> None:
     assert explanation.lookahead is None
 
 
+def test_explanation_says_when_the_loop_updates_otherwise() -> None:
+    rng = np.random.default_rng(5)
+    network = _network((2, 3, 1), ("tanh", "identity"), "mse", rng)
+    X, Y = rng.normal(size=(2, 6)), rng.normal(size=(1, 6))
+    training = Training(network, X, Y, Settings(learning_rate=0.2, max_iterations=2))
+    shown = Settings(learning_rate=0.1, max_iterations=2)  # not what the loop does
+    explanation = Explanation(network, X, Y, shown, ["random", "random"], iterations=2)
+    text = "\n".join(line.plain for line in explanation.run(training, iter(training)))
+    assert text.count("note: the training loop's update differs") == 2
+    same = Training(network, X, Y, shown)
+    explanation = Explanation(network, X, Y, shown, ["random", "random"], iterations=2)
+    text = "\n".join(line.plain for line in explanation.run(same, iter(same)))
+    assert "note:" not in text
+
+
 def test_matrix_formatting() -> None:
     assert number(-0.0) == "0"
     assert number(100912.78125) == "100912.78125"
