@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 NNCLI  := $(BIN)/nncli
 
-.PHONY: demo test bench install install-dev clean
+.PHONY: demo test bench install install-dev clean schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,7 @@ test: install-dev
 
 clean:
 	rm -rf $(VENV) models .pytest_cache .hypothesis
+
+# Regenerate the committed JSON Schema after changing the config models (nncli/config.py).
+schema: install
+	$(NNCLI) schema -o nncli.schema.json

@@ -4,6 +4,7 @@ render. Only this module prints errors and chooses exit codes (see `nncli.errors
 from __future__ import annotations
 
 import functools
+import math
 import signal
 import sys
 import traceback
@@ -24,7 +25,7 @@ from nncli.errors import (
 )
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 success, 1 internal error (please report it), 2 usage or config error, "
+    "Exit codes: 0 success, 1 internal error or failed gradcheck (please report it), 2 usage or config error, "
     "3 data or model-file error, 4 training diverged, 130 interrupted (Ctrl-C)."
 )
 
@@ -139,6 +140,33 @@ def train(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only errors and the saved model's path.")
     ] = False,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Print every step of SPEC.md's gradient descent with the actual numbers for "
+            "the first iterations (see --iterations), then train on as configured.",
+        ),
+    ] = False,
+    iterations: Annotated[
+        Optional[int],
+        typer.Option("--iterations", min=1, help="With --explain: how many iterations to explain (default 1)."),
+    ] = None,
+    precision: Annotated[
+        Optional[int],
+        typer.Option(
+            "--precision", min=1, max=17, help="With --explain: significant digits shown (default 12)."
+        ),
+    ] = None,
+    plot: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--plot",
+            metavar="PNG",
+            help="Also write the cost curve (training and validation cost per iteration) as "
+            "a PNG image. Needs matplotlib: pip install 'nncli[plot]'.",
+        ),
+    ] = None,
 ) -> None:
     """Validate the spec, read the CSV, train by gradient descent, save the model (.npz).
 
@@ -146,17 +174,28 @@ def train(
     criterion ended the run. Ctrl-C stops at the end of the current iteration and saves the
     parameters reached so far to MODEL.interrupted.npz (a second Ctrl-C quits at once).
     """
+    import itertools
+
     from nncli.config import load_config
     from nncli.dataset import load_training_data
+    from nncli.errors import ConfigError
     from nncli.fileio import check_writable
     from nncli.modelfile import save_model
     from nncli.report import TrainingDisplay
     from nncli.run import build_network, model_metadata, settings_from, side_path
     from nncli.training import Training
 
+    if not explain and (iterations is not None or precision is not None):
+        given = "--iterations" if iterations is not None else "--precision"
+        raise ConfigError(f"{given} only applies to --explain.", hint=f"add --explain, or leave out {given}.")
     spec = load_config(config, set_ or ())
     model_path = spec.model_path(output)
     check_writable(model_path, "model")
+    if plot is not None:
+        from nncli.plots import require_matplotlib
+
+        require_matplotlib()
+        check_writable(plot, "plot")
     data = load_training_data(spec)
     for note in data.notes:
         warn(note)
@@ -179,19 +218,46 @@ def train(
         validation=data.X_validation is not None,
         classification=classification,
     )
-    with _first_interrupt_stops(training), display:
-        for step in training:
-            display.update(step)
+    steps = iter(training)
+    with _first_interrupt_stops(training):
+        if explain:
+            from nncli.explain import DEFAULT_PRECISION, Explanation, initial_sources
+
+            explanation = Explanation(
+                network,
+                data.X,
+                data.Y,
+                training.settings,
+                initial_sources(spec),
+                iterations=iterations or 1,
+                precision=precision or DEFAULT_PRECISION,
+            )
+            console = _stdout()
+            for line in explanation.run(training, steps):
+                console.print(line)
+            if explanation.lookahead is not None:
+                steps = itertools.chain([explanation.lookahead], steps)
+        if training.stop is None:
+            with display:
+                for step in steps:
+                    display.update(step)
     stop = training.stop
     assert stop is not None
     metadata = model_metadata(spec, data, training)
-    if stop.success:
-        save_model(model_path, network, metadata)
-        display.summary(training, model_path, [])
-        return
-    saved = side_path(model_path, "diverged" if stop.criterion == "diverged" else "interrupted")
+    saved = model_path
+    if not stop.success:
+        saved = side_path(model_path, "diverged" if stop.criterion == "diverged" else "interrupted")
     save_model(saved, network, metadata)
-    display.summary(training, saved, [])
+    extra: list[tuple[str, str]] = []
+    if plot is not None:
+        from nncli.plots import cost_curve
+
+        title = f"{spec.run_name}: cost per iteration"
+        cost_curve(metadata["training"]["history"], plot, title=title, cost_name=spec.cost)
+        extra.append(("plot", str(plot)))
+    display.summary(training, saved, extra)
+    if stop.success:
+        return
     if stop.criterion == "interrupted":
         warn(f"training was interrupted; the parameters reached so far are in {saved} "
              f"({model_path} was not touched).")
@@ -199,6 +265,201 @@ def train(
     raise fail(
         _diverged_error(stop.message, spec.training.learning_rate, saved, model_path)
     )
+
+
+SetOption = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override a config value, as for train (repeatable).",
+    ),
+]
+
+
+@app.command()
+@handle_errors
+def validate(
+    config: Annotated[Path, typer.Argument(help="The YAML network spec.")],
+    set_: SetOption = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="The model path train would write (checked, not written)."),
+    ] = None,
+) -> None:
+    """Check a config as train does (schema, data columns, shapes) without training.
+
+    Prints the resolved config (every default filled in) and the layer shapes of SPEC.md:
+    X n0 × k, W_l n_l × n_(l-1), β_l n_l × 1, Z_l n_l × k. Exit code 0, or the config (2) or
+    data (3) error code.
+    """
+    from nncli.config import load_config
+    from nncli.dataset import load_training_data
+    from nncli.fileio import check_writable
+    from nncli.run import build_network
+    from nncli.validate import layer_shapes, resolved_yaml, shapes_table
+
+    spec = load_config(config, set_ or ())
+    model_path = spec.model_path(output)
+    check_writable(model_path, "model")
+    data = load_training_data(spec)
+    for note in data.notes:
+        warn(note)
+    network = build_network(spec, data)
+    console = _stdout()
+    console.print(Text(f"# {config}: valid. Resolved config (defaults filled in):", style="bold"))
+    console.print(Text(resolved_yaml(spec).rstrip()))
+    console.print()
+    validation = data.X_validation
+    rows = f"k = {data.k} training observations"
+    if validation is not None:
+        rows += f", {validation.shape[1]} validation observations"
+    console.print(Text(f"data: {spec.resolve(spec.data.train)}: {rows}", style="bold"))
+    console.print(Text(f"  inputs  (n0 = {data.X.shape[0]}): {', '.join(data.preprocessing.input_names)}"))
+    console.print(Text(f"  outputs (n{network.m} = {data.Y.shape[0]}): {', '.join(data.preprocessing.output_names)}"))
+    console.print()
+    console.print(shapes_table(layer_shapes(network, data.k)))
+    console.print()
+    console.print(Text(f"model: {model_path} (train writes it; nothing was written now)"))
+
+
+@app.command()
+@handle_errors
+def gradcheck(
+    config: Annotated[Path, typer.Argument(help="The YAML network spec.")],
+    set_: SetOption = None,
+    observations: Annotated[
+        int, typer.Option("--observations", min=1, help="Columns of X sampled (seeded by the config's seed).")
+    ] = 20,
+    entries: Annotated[
+        int, typer.Option("--entries", min=1, help="Entries checked per W_l and per β_l at most (seeded).")
+    ] = 100,
+    epsilon: Annotated[float, typer.Option("--epsilon", help="The ε of the differences (> 0).")] = 1e-6,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="Largest relative error that passes (> 0).")
+    ] = 1e-6,
+) -> None:
+    """Compare back propagation with centered finite differences at the initial values.
+
+    For every W_l and β_l: (cost(θ + ε) − cost(θ − ε)) / 2ε against the gradient that
+    training computes, on a small seeded sample of the training data, in float64. A block
+    passes when ‖g_backprop − g_numeric‖ / (‖g_backprop‖ + ‖g_numeric‖) ≤ tolerance.
+    Exit code 0 when every block passes, 1 when one fails (that is a bug in nncli).
+    """
+    from nncli.config import load_config
+    from nncli.dataset import load_training_data
+    from nncli.errors import ConfigError, GradientCheckError
+    from nncli.gradcheck import gradient_check, table
+    from nncli.run import build_network
+
+    for name, value in (("--epsilon", epsilon), ("--tolerance", tolerance)):
+        if not (value > 0 and math.isfinite(value)):
+            raise ConfigError(f"{name} {value}: expected a positive number, e.g. {name} 1e-6.")
+    spec = load_config(config, set_ or ())
+    data = load_training_data(spec)
+    for note in data.notes:
+        warn(note)
+    network = build_network(spec, data)
+    rng = np.random.default_rng(np.random.SeedSequence([spec.seed, 3]))  # [seed, 3]: gradcheck
+    check = gradient_check(network, data.X, data.Y, rng, observations, entries, epsilon, tolerance)
+    console = _stdout()
+    console.print(
+        Text(
+            f"gradient check of {config}: {check.observations} of {check.of} observations, "
+            f"ε = {epsilon:g}, in float64; cost at the initial values = {check.cost:.12g}"
+        )
+    )
+    console.print(table(check))
+    failed = [block.name for block in check.blocks if not block.passed]
+    if failed:
+        raise GradientCheckError(
+            f"gradient check failed for {', '.join(failed)}: back propagation disagrees with "
+            f"the finite differences (relative error above {tolerance:g}).",
+            hint="this is a bug in nncli's back propagation: please report it with the config.",
+        )
+    console.print(
+        Text(f"passed: every block agrees within a relative error of {tolerance:g}.", style="bold green")
+    )
+
+
+@app.command()
+@handle_errors
+def init(
+    data: Annotated[Path, typer.Argument(help="The CSV file to train on.")],
+    target: Annotated[str, typer.Option("--target", "-t", help="The column to predict.")],
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="Where to write the config (default: <csv name>.yaml here; - for stdout)."),
+    ] = None,
+    task: Annotated[
+        str,
+        typer.Option("--task", help="auto (guess from the target), regression or classification."),
+    ] = "auto",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config file.")] = False,
+) -> None:
+    """Write a commented starter config for DATA that trains without edits.
+
+    Text targets become classes (two: sigmoid + binary_cross_entropy; more: softmax +
+    categorical_cross_entropy); numeric targets regression (identity + mse). Every other
+    column is a feature; 20 % of the rows are held out for validation.
+    """
+    from nncli.errors import ConfigError
+    from nncli.fileio import atomic_write_text, check_writable
+    from nncli.starter import starter_config
+
+    to_stdout = output is not None and str(output) == "-"
+    path = Path(f"{data.stem}.yaml") if output is None or to_stdout else output  # stdout: as if saved here
+    if not to_stdout:
+        if path.exists() and not path.is_dir() and not force:
+            raise ConfigError(
+                f"{path}: already exists; nncli init does not overwrite it.",
+                hint="pass --force to replace it, or -o another.yaml.",
+            )
+        check_writable(path, "config")
+    starter = starter_config(data, target, path, task)
+    if to_stdout:
+        sys.stdout.write(starter.text)
+        return
+    atomic_write_text(path, starter.text)
+    console = _stdout()
+    console.print(
+        Text(
+            f"wrote {path}: {starter.task} of {target!r} from {_count(len(starter.features), 'feature column')} "
+            f"(n0 = {starter.inputs}), {starter.output_activation} output with "
+            f"{starter.cost}, {_count(starter.rows, 'row')}."
+        )
+    )
+    if starter.left_out:
+        warn(f"left out {', '.join(repr(c) for c in starter.left_out)} (see the comments in {path}).")
+    console.print(Text(f"next: nncli validate {path}  ·  nncli train {path}"))
+
+
+@app.command()
+@handle_errors
+def schema(
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Write the schema to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of the config, for editors that validate and complete YAML.
+
+    Put `# yaml-language-server: $schema=PATH/nncli.schema.json` on the first line of a
+    config to use it.
+    """
+    from nncli.fileio import atomic_write_text, check_writable
+    from nncli.schema import schema_text
+
+    text = schema_text()
+    if output is None:
+        sys.stdout.write(text)
+        return
+    check_writable(output, "schema")
+    atomic_write_text(output, text)
+    _stderr().print(Text(f"wrote {output}"))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _diverged_error(message: str, learning_rate: float, saved: Path, model_path: Path) -> NncliError:

@@ -52,3 +52,9 @@ class DivergedError(NncliError):
     """Training produced a NaN or infinite cost or gradient."""
 
     exit_code = EXIT_DIVERGED
+
+
+class GradientCheckError(NncliError):
+    """`nncli gradcheck`: back propagation disagrees with finite differences (a bug in nncli)."""
+
+    exit_code = EXIT_INTERNAL
