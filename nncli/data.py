@@ -476,10 +476,22 @@ def _short_rows(table: Table, names: list[str]) -> None:
 
 
 def _finish(table: Table, names: list[str], allow_empty: bool = False) -> Table:
-    """Drop blank rows; a file with no data rows, or a row too short, is an error."""
-    blank = table.frame.isna().all(axis=1)
-    if blank.any():
-        table = table.subset(~blank)
+    """Drop blank lines; a file with no data rows, or a row too short, is an error.
+
+    A blank line (nothing but white space) is skipped. A row of empty cells (``,,``) is a
+    row with every cell missing, kept so that predictions stay aligned with input rows.
+    """
+    empty = table.frame.isna().all(axis=1)
+    if empty.any():
+        assert table.records is not None
+        fields = table.records.fields
+        index = table.frame.index[empty.to_numpy()].to_numpy(dtype=np.int64)
+        index = index[index < len(fields)]
+        blank = np.zeros(len(table.frame), dtype=bool)
+        positions = table.frame.index.get_indexer(index)
+        blank[positions] = (fields[index] <= 1) | (len(names) == 1)
+        if blank.any():
+            table = table.subset(~blank)
     if not allow_empty and len(table.frame) == 0:
         raise DataError(f"{table.path}: the {table.role} file has a header but no data rows.")
     _short_rows(table, names)
@@ -671,26 +683,41 @@ def _most_frequent(labels: pd.Series) -> Any:
     return _sorted_labels(top)[0]
 
 
-def require_complete(table: Table, columns: list[str]) -> None:
-    """Every cell of `columns` is present, or one DataError counting the missing per column."""
-    missing = table.frame[columns].isna()
-    counts = missing.sum()
+def require_complete(table: Table, columns: list[str], missing: str = "error") -> None:
+    """Every cell of `columns` is present, or one DataError counting the missing per column.
+
+    `missing` is the data.missing in force (``error``, or ``drop`` for a model that has no
+    fill values), for the message.
+    """
+    absent = table.frame[columns].isna()
+    counts = absent.sum()
     parts = []
     for column in columns:
         count = int(counts[column])
         if count:
-            line = table.line(_first(missing[column]))
+            line = table.line(_first(absent[column]))
             parts.append(f"{column!r}: {count} ({'first on ' if count > 1 else ''}line {line})")
     if not parts:
         return
     total = int(counts.sum())
+    hint = (
+        "fill the cells, or set data.missing: drop (leave those rows out), mean or "
+        "most_frequent (fill them with values fitted on the training data)."
+    )
+    empty = table.frame.isna().all(axis=1)
+    if empty.any():
+        lines = [str(table.line(index)) for index in table.frame.index[empty.to_numpy()][:5]]
+        more = " …" if empty.sum() > 5 else ""
+        hint = (
+            f"{int(empty.sum())} of the rows are nothing but empty cells (line "
+            f"{', '.join(lines)}{more}), as spreadsheets sometimes export: delete them. Else "
+            + hint
+        )
     raise DataError(
-        f"{table.path}: {total} missing cell{'s' if total > 1 else ''} (data.missing is error) "
+        f"{table.path}: {total} missing cell{'s' if total > 1 else ''} (data.missing: {missing}"
+        f"{'' if missing == 'error' else ', which has no fill values'}) "
         f"— {', '.join(parts)}.",
-        hint=(
-            "fill the cells, or set data.missing: drop (leave those rows out), mean or "
-            "most_frequent (fill them with values fitted on the training data)."
-        ),
+        hint=hint,
     )
 
 
@@ -804,7 +831,8 @@ class Preprocessing:
         """
         frame = table.frame
         k = len(frame)
-        require_complete(table, [column.name for column in self.features if column.fill is None])
+        unfilled = [column.name for column in self.features if column.fill is None]
+        require_complete(table, unfilled, self.missing)
         X = np.empty((len(self.input_names), k), dtype=dtype)
         row = 0
         for column in self.features:
@@ -830,7 +858,7 @@ class Preprocessing:
         """Y (n_m × k) from the table's target columns; a missing target value is an error."""
         frame = table.frame
         k = len(frame)
-        require_complete(table, self.target_names)
+        require_complete(table, self.target_names, self.missing)
         if len(self.targets) == 1 and self.targets[0].kind == "classes":
             target = self.targets[0]
             labels = _labels(frame[target.name])
