@@ -427,20 +427,19 @@ def iter_csv(
     records = _Records(path, delimiter, header_line)
     empty = True
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            reader = pd.read_csv(
-                path, chunksize=chunk_rows, **_pandas_options(delimiter, header_line)
-            )
-            with reader:
-                for frame in reader:
-                    table = Table(
-                        path, _frame(frame, path, names), delimiter, role, header_line, records
-                    )
-                    table = _finish(table, names, allow_empty=True)
-                    if len(table.frame):
-                        empty = False
-                        yield table
+        reader = pd.read_csv(path, chunksize=chunk_rows, **_pandas_options(delimiter, header_line))
+        with reader:
+            while True:
+                with warnings.catch_warnings():  # around the parsing only, never a yield
+                    warnings.simplefilter("error", pd.errors.ParserWarning)
+                    frame = next(reader, None)
+                if frame is None:
+                    break
+                table = Table(path, _frame(frame, path, names), delimiter, role, header_line, records)
+                table = _finish(table, names, allow_empty=True)
+                if len(table.frame):
+                    empty = False
+                    yield table
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the {role} file is empty.") from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as error:
@@ -652,17 +651,19 @@ def is_text_column(series: pd.Series) -> bool:
         return True
     if pd.api.types.is_numeric_dtype(series):
         return False
-    labels = _labels(series).dropna()
-    if len(labels) == 0:
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    if counts.sum() == 0:
         return False
+    labels = [_label(unique) for unique in uniques]
     if all(isinstance(label, bool) for label in labels):
         return True
     numbers = sum(
-        1
-        for label in labels
+        int(count)
+        for label, count in zip(labels, counts)
         if _is_number(label) or (isinstance(label, str) and DECIMAL_COMMA.fullmatch(label))
     )
-    return numbers * 2 <= len(labels)
+    return numbers * 2 <= int(counts.sum())
 
 
 def _sort_key(label: Any) -> tuple[int, float, str]:
