@@ -435,7 +435,8 @@ def iter_csv(
                     frame = next(reader, None)
                 if frame is None:
                     break
-                table = Table(path, _frame(frame, path, names), delimiter, role, header_line, records)
+                frame = _frame(frame, path, names)
+                table = Table(path, frame, delimiter, role, header_line, records)
                 table = _finish(table, names, allow_empty=True)
                 if len(table.frame):
                     empty = False
@@ -487,7 +488,7 @@ def _finish(table: Table, names: list[str], allow_empty: bool = False) -> Table:
         index = table.frame.index[empty.to_numpy()].to_numpy(dtype=np.int64)
         index = index[index < len(fields)]
         blank = np.zeros(len(table.frame), dtype=bool)
-        positions = table.frame.index.get_indexer(index)
+        positions = table.frame.index.get_indexer(pd.Index(index))
         blank[positions] = (fields[index] <= 1) | (len(names) == 1)
         if blank.any():
             table = table.subset(~blank)
@@ -586,7 +587,7 @@ def numeric_column(table: Table, column: str, what: str) -> pd.Series:
                     "data.missing."
                 ),
             )
-    infinite = np.isinf(values)
+    infinite = pd.Series(np.isinf(values.to_numpy()), index=values.index)
     if infinite.any():
         index = _first(infinite)
         raise DataError(
@@ -1018,7 +1019,8 @@ def _scales_note(largest: dict[str, float]) -> str | None:
     if len(sizes) < 2:
         return None
     small = min(sizes, key=lambda name: sizes[name])
-    big = sorted((n for n in sizes if sizes[n] > SCALE_RATIO * sizes[small]), key=lambda n: -sizes[n])
+    big = [name for name in sizes if sizes[name] > SCALE_RATIO * sizes[small]]
+    big.sort(key=lambda name: -sizes[name])
     if not big:
         return None
     shown = ", ".join(f"{name!r} up to {sizes[name]:g}" for name in big[:3])
@@ -1112,8 +1114,8 @@ def _fit_targets(
     for name in targets:
         series = frame[name]
         if is_text_column(series):
-            labels = _labels(series)
-            index = _first(labels.map(lambda label: isinstance(label, str)))
+            text = _labels(series).map(lambda label: isinstance(label, str))
+            index = _first(text)
             raise DataError(
                 f"{_where(table, index, name)}: target {name!r} holds text (e.g. "
                 f"{_cell(table, index, name)!r}); cost mse needs numbers.",

@@ -51,7 +51,9 @@ def _drop_missing(table: Table, columns: list[str]) -> tuple[Table, int]:
     return (table.subset(keep) if dropped else table), dropped
 
 
-def _missing_rows(table: Table, features: list[str], targets: list[str], missing: str) -> tuple[Table, str | None]:
+def _missing_rows(
+    table: Table, features: list[str], targets: list[str], missing: str
+) -> tuple[Table, str | None]:
     """Apply data.missing to a file's rows: (the rows kept, a note on the rows dropped).
 
     ``error``: every used cell must be present (one error counting per column). ``drop``:
@@ -65,15 +67,23 @@ def _missing_rows(table: Table, features: list[str], targets: list[str], missing
     kept, dropped = _drop_missing(table, columns)
     if not dropped:
         return table, None
-    rows = "row" if dropped == 1 else "rows"
     what = "a missing cell" if missing == "drop" else "a missing target value"
     if len(kept.frame) == 0:
         raise DataError(
             f"{table.path}: every row of the {table.role} has {what}, so none is left "
             f"(data.missing: {missing}).",
-            hint="fill the cells, or choose data.missing: mean or most_frequent for features.",
+            hint=(
+                "fill the cells, or set data.missing: mean or most_frequent to fill missing "
+                "features."
+                if missing == "drop"
+                else "every row needs its target value."
+            ),
         )
-    return kept, f"{table.path.name}: left out {dropped} {table.role} {rows} with {what} (data.missing: {missing})."
+    rows = "row" if dropped == 1 else "rows"
+    return kept, (
+        f"{table.path.name}: left out {dropped} {table.role} {rows} with {what} "
+        f"(data.missing: {missing})."
+    )
 
 
 def load_training_data(config: Config) -> TrainingData:

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from nncli.data import (
@@ -55,7 +54,9 @@ def test_one_hot_order_is_sorted_and_recorded(tmp_path: Path) -> None:
 def test_booleans_are_categories_with_or_without_missing_cells(tmp_path: Path) -> None:
     # with a missing cell pandas reads the column as objects, without it as bool
     table, fitted = fit(
-        tmp_path, "a,flag,y\n1,True,1\n2,,2\n3,False,3\n4,true,4\n", ["a", "flag"],
+        tmp_path,
+        "a,flag,y\n1,True,1\n2,,2\n3,False,3\n4,true,4\n",
+        ["a", "flag"],
         missing="most_frequent",
     )
     flag = fitted.preprocessing.features[1]
@@ -109,8 +110,12 @@ def test_standard_and_minmax_statistics(tmp_path: Path) -> None:
     np.testing.assert_allclose(fitted.preprocessing.X(table)[1], (b - 10) / 60)
 
 
-@pytest.mark.parametrize(("scaling", "center", "word"), [("standard", 3.0, "centred"), ("minmax", 3.0, "shifted")])
-def test_constant_column_is_never_divided_by_zero(tmp_path: Path, scaling: str, center: float, word: str) -> None:
+@pytest.mark.parametrize(
+    ("scaling", "center", "word"), [("standard", 3.0, "centred"), ("minmax", 3.0, "shifted")]
+)
+def test_constant_column_is_never_divided_by_zero(
+    tmp_path: Path, scaling: str, center: float, word: str
+) -> None:
     table, fitted = fit(tmp_path, "bedrooms,y\n3,450\n", ["bedrooms"], scaling=scaling)
     column = fitted.preprocessing.features[0]
     assert (column.center, column.scale) == (center, 1.0)
@@ -198,7 +203,9 @@ def test_binary_targets_map_to_0_and_1_with_the_positive_class_recorded(
 
 def test_class_labels_are_one_hot_rows_in_sorted_order(tmp_path: Path) -> None:
     table, fitted = fit(
-        tmp_path, "a,y\n1,virginica\n2,setosa\n3,versicolor\n4,setosa\n", ["a"],
+        tmp_path,
+        "a,y\n1,virginica\n2,setosa\n3,versicolor\n4,setosa\n",
+        ["a"],
         cost="categorical_cross_entropy",
     )
     pre = fitted.preprocessing
@@ -225,7 +232,9 @@ def test_regression_target_scaling_is_undone_on_decode(tmp_path: Path) -> None:
 def test_unseen_class_in_other_data_is_named(tmp_path: Path) -> None:
     _, fitted = fit(tmp_path, "a,y\n1,u\n2,v\n", ["a"], cost="categorical_cross_entropy")
     other = read_csv(write(tmp_path, "a,y\n1,u\n2,w\n", "other.csv"))
-    with pytest.raises(DataError, match=r"other.csv, line 3, column 2 \('y'\): target value 'w' not seen"):
+    with pytest.raises(
+        DataError, match=r"other.csv, line 3, column 2 \('y'\): target value 'w' not seen"
+    ):
         fitted.preprocessing.Y(other)
 
 
@@ -284,7 +293,9 @@ def test_column_order_does_not_matter(tmp_path: Path) -> None:
 
 def test_stored_preprocessing_gives_the_same_X(tmp_path: Path) -> None:
     text = "a,c,f,y\n1,red,True,u\n,blue,False,v\n4,,True,u\n"
-    table, fitted = fit(tmp_path, text, ["a", "c", "f"], "categorical_cross_entropy", missing="mean")
+    table, fitted = fit(
+        tmp_path, text, ["a", "c", "f"], "categorical_cross_entropy", missing="mean"
+    )
     stored = json.loads(json.dumps(fitted.preprocessing.to_dict(), allow_nan=False))
     again = Preprocessing.from_dict(stored)
     np.testing.assert_array_equal(again.X(table), fitted.preprocessing.X(table))
@@ -300,7 +311,9 @@ def test_chunks_give_the_same_X_and_real_lines(tmp_path: Path) -> None:
     assert [len(c.frame) for c in chunks] == [3, 3, 3, 1]
     np.testing.assert_array_equal(np.hstack([pre.X(c) for c in chunks]), pre.X(whole))
     # a blank line before row 5 and a long row 7: lines 8 and 10 of the file
-    bad = write(tmp_path, text.replace("7,red", "7,red,extra").replace("5,red", "\n5,red"), "bad.csv")
+    bad = write(
+        tmp_path, text.replace("7,red", "7,red,extra").replace("5,red", "\n5,red"), "bad.csv"
+    )
     with pytest.raises(DataError, match=r"bad.csv, line 10: the row has 3 fields"):
         list(iter_csv(bad, chunk_rows=3))
 

@@ -36,7 +36,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 runner = CliRunner()
 
-OUTPUT = {"mse": "identity", "binary_cross_entropy": "sigmoid", "categorical_cross_entropy": "softmax"}
+OUTPUT = {
+    "mse": "identity",
+    "binary_cross_entropy": "sigmoid",
+    "categorical_cross_entropy": "softmax",
+}
 
 
 def project(
@@ -98,8 +102,11 @@ def test_missing_file_names_it_and_lists_nearby_csv_files(tmp_path: Path) -> Non
     (tmp_path / "trian.csv").write_text("a,y\n1,2\n")
     config = project(tmp_path, None)
     rejected(
-        train(config), config, 3,
-        f"{tmp_path / 'data.csv'}: training data file not found", "trian.csv",
+        train(config),
+        config,
+        3,
+        f"{tmp_path / 'data.csv'}: training data file not found",
+        "trian.csv",
     )
 
 
@@ -117,14 +124,20 @@ def test_empty_file(tmp_path: Path, content: str) -> None:
 @pytest.mark.parametrize("content", ["a,b,y\n", "a,b,y\n\n\n", "\na,b,y\n  \n"])
 def test_header_only(tmp_path: Path, content: str) -> None:
     config = project(tmp_path, content)
-    rejected(train(config), config, 3, "data.csv: the training data file has a header but no data rows")
+    rejected(
+        train(config), config, 3, "data.csv: the training data file has a header but no data rows"
+    )
 
 
 def test_a_row_of_empty_cells_is_a_row_not_a_blank_line(tmp_path: Path) -> None:
     config = project(tmp_path, "a,b,y\n1,2,3\n\n,,\n4,5,6\n")
     rejected(
-        train(config), config, 3,
-        "3 missing cells", "'a': 1 (line 4)", "nothing but empty cells (line 4)",
+        train(config),
+        config,
+        3,
+        "3 missing cells",
+        "'a': 1 (line 4)",
+        "nothing but empty cells (line 4)",
     )
 
 
@@ -229,7 +242,9 @@ def test_byte_order_mark_does_not_shift_line_numbers(tmp_path: Path) -> None:
 
 def test_duplicate_column_names(tmp_path: Path) -> None:
     config = project(tmp_path, "a,b,a,y\n1,2,3,4\n")
-    rejected(train(config), config, 3, "data.csv, line 1", "duplicate column name 'a'", "columns 1 and 3")
+    rejected(
+        train(config), config, 3, "data.csv, line 1", "duplicate column name 'a'", "columns 1 and 3"
+    )
 
 
 def test_header_ending_in_a_delimiter(tmp_path: Path) -> None:
@@ -238,7 +253,9 @@ def test_header_ending_in_a_delimiter(tmp_path: Path) -> None:
 
 
 def test_feature_not_in_the_file_lists_the_columns_that_are(tmp_path: Path) -> None:
-    config = project(tmp_path, "alpha,beta,y\n1,2,3\n4,5,6\n", data={"features": ["alpha", "betta"]})
+    config = project(
+        tmp_path, "alpha,beta,y\n1,2,3\n4,5,6\n", data={"features": ["alpha", "betta"]}
+    )
     err = rejected(
         train(config), config, 3, "data.csv", "'betta'", "data.features", "'alpha', 'beta', 'y'"
     )
@@ -314,9 +331,13 @@ def test_classes_against_output_neurons(tmp_path: Path, neurons: int, word: str)
         tmp_path, "a,y\n1,u\n2,v\n3,w\n", cost="categorical_cross_entropy", out=neurons
     )
     rejected(
-        train(config), config, 2,
-        "config.yaml, line", "network.layers[1].neurons",
-        f"{neurons} neurons but target 'y' has 3 classes ('u', 'v', 'w')", f"{word} classes",
+        train(config),
+        config,
+        2,
+        "config.yaml, line",
+        "network.layers[1].neurons",
+        f"{neurons} neurons but target 'y' has 3 classes ('u', 'v', 'w')",
+        f"{word} classes",
         "neurons: 3",
     )
 
@@ -334,12 +355,17 @@ def test_regression_target_holding_text(tmp_path: Path) -> None:
 def test_unseen_category_in_the_validation_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "valid.csv").write_text("a,colour,y\n1,red,1\n2,mauve,2\n")
     config = project(
-        tmp_path, "a,colour,y\n1,red,1\n2,blue,2\n3,red,3\n",
+        tmp_path,
+        "a,colour,y\n1,red,1\n2,blue,2\n3,red,3\n",
         data={"validation": {"file": "valid.csv"}},
     )
     rejected(
-        train(config), config, 3,
-        "valid.csv, line 3, column 2 ('colour')", "'mauve'", "'blue', 'red'",
+        train(config),
+        config,
+        3,
+        "valid.csv, line 3, column 2 ('colour')",
+        "'mauve'",
+        "'blue', 'red'",
     )
 
 
@@ -387,15 +413,24 @@ def test_mixed_types_train_and_predict_end_to_end(tmp_path: Path, missing: str) 
     rows = mixed_rows()
     write_rows(tmp_path / "data.csv", ["size", "colour", "member", "y"], rows)
     config = project(
-        tmp_path, None, cost="categorical_cross_entropy", out=3, hidden=8, learning_rate=0.5,
-        iterations=500, data={"features": FEATURES, "missing": missing},
+        tmp_path,
+        None,
+        cost="categorical_cross_entropy",
+        out=3,
+        hidden=8,
+        learning_rate=0.5,
+        iterations=500,
+        data={"features": FEATURES, "missing": missing},
     )
     result = train(config)
     assert result.exit_code == 0, result.stderr
     complete = [r for r in rows if all(r[c] is not None for c in FEATURES)]
     fitted_on = complete if missing == "drop" else rows
     if missing == "drop":
-        assert f"left out {len(rows) - len(complete)} training data rows with a missing cell" in result.stderr
+        assert (
+            f"left out {len(rows) - len(complete)} training data rows with a missing cell"
+            in result.stderr
+        )
 
     model = load_model(tmp_path / "model.npz")
     pre = model.preprocessing
@@ -405,12 +440,19 @@ def test_mixed_types_train_and_predict_end_to_end(tmp_path: Path, missing: str) 
     assert member.categories == [False, True]
     assert pre.targets[0].classes == ["A", "B", "C"]
     assert model.metadata["inputs"] == [
-        "size", "colour=blue", "colour=green", "colour=red", "member=False", "member=True"
+        "size",
+        "colour=blue",
+        "colour=green",
+        "colour=red",
+        "member=False",
+        "member=True",
     ]
 
     # the statistics, computed here from the rows nncli was meant to fit them on
     sizes = [r["size"] for r in fitted_on if r["size"] is not None]
-    fill = {"mean": float(np.mean(sizes)), "most_frequent": most_frequent(sizes), "drop": None}[missing]
+    fill = {"mean": float(np.mean(sizes)), "most_frequent": most_frequent(sizes), "drop": None}[
+        missing
+    ]
     filled = np.array([fill if r["size"] is None else r["size"] for r in fitted_on])
     assert size.fill == pytest.approx(fill) if fill is not None else size.fill is None
     assert size.center == pytest.approx(filled.mean())
@@ -429,10 +471,17 @@ def test_mixed_types_train_and_predict_end_to_end(tmp_path: Path, missing: str) 
         value = size.fill if row["size"] is None else row["size"]
         expected[0, k] = (value - size.center) / size.scale
         expected[1 + colour.categories.index(row["colour"] or colour.fill), k] = 1
-        expected[4 + member.categories.index(member.fill if row["member"] is None else row["member"]), k] = 1
+        expected[
+            4 + member.categories.index(member.fill if row["member"] is None else row["member"]), k
+        ] = 1
     np.testing.assert_allclose(X, expected, rtol=1e-12)
     decoded = pre.decode(model.network.forward(X))
-    assert list(decoded.columns) == ["y_predicted", "y_probability_A", "y_probability_B", "y_probability_C"]
+    assert list(decoded.columns) == [
+        "y_predicted",
+        "y_probability_A",
+        "y_probability_B",
+        "y_probability_C",
+    ]
     np.testing.assert_allclose(decoded.iloc[:, 1:].sum(axis=1), 1.0)
     assert set(decoded["y_predicted"]) <= {"A", "B", "C"}
 
@@ -444,13 +493,17 @@ def test_mixed_types_train_and_predict_end_to_end(tmp_path: Path, missing: str) 
 
 
 def test_statistics_are_fitted_on_the_training_file_only(tmp_path: Path) -> None:
-    train_rows = [{"a": float(i), "c": "red" if i % 3 else "blue", "y": 2.0 * i + 1} for i in range(1, 21)]
+    train_rows = [
+        {"a": float(i), "c": "red" if i % 3 else "blue", "y": 2.0 * i + 1} for i in range(1, 21)
+    ]
     train_rows[4]["a"] = None
     valid_rows = [{"a": 1e6, "c": "red", "y": 5e6}, {"a": None, "c": "blue", "y": -5e6}]
     write_rows(tmp_path / "data.csv", ["a", "c", "y"], train_rows)
     write_rows(tmp_path / "valid.csv", ["a", "c", "y"], valid_rows)
     config = project(
-        tmp_path, None, iterations=5,
+        tmp_path,
+        None,
+        iterations=5,
         data={"validation": {"file": "valid.csv"}, "missing": "mean", "target_scaling": "standard"},
     )
     result = train(config)
@@ -486,16 +539,26 @@ def test_statistics_are_fitted_on_the_training_part_of_a_split(tmp_path: Path) -
 
 def test_reordered_columns_give_the_same_model_and_predictions(tmp_path: Path) -> None:
     rows = [r for r in mixed_rows() if all(r[c] is not None for c in FEATURES)]
-    for name, columns in (("one", ["size", "colour", "member", "y"]), ("two", ["y", "member", "size", "colour"])):
+    for name, columns in (
+        ("one", ["size", "colour", "member", "y"]),
+        ("two", ["y", "member", "size", "colour"]),
+    ):
         folder = tmp_path / name
         folder.mkdir()
         write_rows(folder / "data.csv", columns, rows)
         config = project(
-            folder, None, cost="categorical_cross_entropy", out=3, iterations=30,
+            folder,
+            None,
+            cost="categorical_cross_entropy",
+            out=3,
+            iterations=30,
             data={"features": FEATURES},
         )
         assert train(config).exit_code == 0
-    one, two = load_model(tmp_path / "one" / "model.npz"), load_model(tmp_path / "two" / "model.npz")
+    one, two = (
+        load_model(tmp_path / "one" / "model.npz"),
+        load_model(tmp_path / "two" / "model.npz"),
+    )
     np.testing.assert_array_equal(one.network.theta, two.network.theta)
     X_one = one.preprocessing.X(read_csv(tmp_path / "one" / "data.csv"))
     X_two = one.preprocessing.X(read_csv(tmp_path / "two" / "data.csv"))
@@ -508,7 +571,11 @@ def test_stratified_validation_split_through_train(tmp_path: Path) -> None:
     rows = [{"x": float(i % 7), "y": label} for i, label in enumerate(labels)]
     write_rows(tmp_path / "data.csv", ["x", "y"], rows)
     config = project(
-        tmp_path, None, cost="categorical_cross_entropy", out=3, iterations=3,
+        tmp_path,
+        None,
+        cost="categorical_cross_entropy",
+        out=3,
+        iterations=3,
         data={"validation": {"fraction": 0.2}},
     )
     assert train(config).exit_code == 0
@@ -523,7 +590,11 @@ def test_validation_cost_and_accuracy_in_progress_summary_and_history(tmp_path: 
     rows = [{"x": float(i % 10), "y": "low" if i % 10 < 5 else "high"} for i in range(60)]
     write_rows(tmp_path / "data.csv", ["x", "y"], rows)
     config = project(
-        tmp_path, None, cost="categorical_cross_entropy", out=2, iterations=12,
+        tmp_path,
+        None,
+        cost="categorical_cross_entropy",
+        out=2,
+        iterations=12,
         data={"validation": {"fraction": 0.25}},
     )
     result = train(config)
@@ -531,14 +602,21 @@ def test_validation_cost_and_accuracy_in_progress_summary_and_history(tmp_path: 
     header = result.stdout.splitlines()[0]
     assert "val cost" in header and "val acc" in header
     history = load_model(tmp_path / "model.npz").training["history"]
-    assert len(history["cost"]) == len(history["validation_cost"]) == len(history["validation_accuracy"]) == 12
+    assert (
+        len(history["cost"])
+        == len(history["validation_cost"])
+        == len(history["validation_accuracy"])
+        == 12
+    )
     assert all(0.0 <= value <= 1.0 for value in history["validation_accuracy"])
     assert f"validation cost: {history['validation_cost'][-1]:.6g}" in result.stdout
     assert f"validation accuracy: {history['validation_accuracy'][-1]:.4f}" in result.stdout
 
 
 def test_regression_validation_shows_cost_but_no_accuracy(tmp_path: Path) -> None:
-    write_rows(tmp_path / "data.csv", ["x", "y"], [{"x": float(i), "y": 2.0 * i} for i in range(20)])
+    write_rows(
+        tmp_path / "data.csv", ["x", "y"], [{"x": float(i), "y": 2.0 * i} for i in range(20)]
+    )
     config = project(tmp_path, None, iterations=4, data={"validation": {"fraction": 0.25}})
     result = train(config)
     assert result.exit_code == 0, result.stderr
@@ -550,7 +628,8 @@ def test_regression_validation_shows_cost_but_no_accuracy(tmp_path: Path) -> Non
 def test_missing_drop_on_the_validation_file_is_reported(tmp_path: Path) -> None:
     (tmp_path / "valid.csv").write_text("a,b,y\n1,,3\n4,5,6\n,,\n")
     config = project(
-        tmp_path, "a,b,y\n1,2,3\n4,5,6\n7,8,9\n",
+        tmp_path,
+        "a,b,y\n1,2,3\n4,5,6\n7,8,9\n",
         data={"validation": {"file": "valid.csv"}, "missing": "drop"},
     )
     result = train(config)
@@ -562,9 +641,13 @@ def test_missing_drop_on_the_validation_file_is_reported(tmp_path: Path) -> None
 def test_missing_drop_leaving_no_validation_rows(tmp_path: Path) -> None:
     (tmp_path / "valid.csv").write_text("a,b,y\n1,,3\n")
     config = project(
-        tmp_path, "a,b,y\n1,2,3\n4,5,6\n", data={"validation": {"file": "valid.csv"}, "missing": "drop"}
+        tmp_path,
+        "a,b,y\n1,2,3\n4,5,6\n",
+        data={"validation": {"file": "valid.csv"}, "missing": "drop"},
     )
-    rejected(train(config), config, 3, "valid.csv", "every row of the validation data has a missing cell")
+    rejected(
+        train(config), config, 3, "valid.csv", "every row of the validation data has a missing cell"
+    )
 
 
 def test_missing_target_with_missing_mean_leaves_the_row_out(tmp_path: Path) -> None:
@@ -576,10 +659,17 @@ def test_missing_target_with_missing_mean_leaves_the_row_out(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("scaling", ["standard", "minmax"])
-def test_house_example_constant_column_is_told_and_not_divided(tmp_path: Path, scaling: str) -> None:
+def test_house_example_constant_column_is_told_and_not_divided(
+    tmp_path: Path, scaling: str
+) -> None:
     result = train(
-        REPO / "configs" / "house-prices.yaml", "-o", str(tmp_path / "model.npz"),
-        "--set", f"data.scaling={scaling}", "--set", "stopping.max_iterations=3",
+        REPO / "configs" / "house-prices.yaml",
+        "-o",
+        str(tmp_path / "model.npz"),
+        "--set",
+        f"data.scaling={scaling}",
+        "--set",
+        "stopping.max_iterations=3",
     )
     assert result.exit_code == 0, result.stderr
     assert "warning: feature 'bedrooms' is constant in the training data" in result.stderr
@@ -589,8 +679,11 @@ def test_house_example_constant_column_is_told_and_not_divided(tmp_path: Path, s
 
 def test_house_example_as_shipped_has_nothing_to_warn(tmp_path: Path) -> None:
     result = train(
-        REPO / "configs" / "house-prices.yaml", "-o", str(tmp_path / "model.npz"),
-        "--set", "stopping.max_iterations=1",
+        REPO / "configs" / "house-prices.yaml",
+        "-o",
+        str(tmp_path / "model.npz"),
+        "--set",
+        "stopping.max_iterations=1",
     )
     assert result.exit_code == 0, result.stderr
     assert "warning" not in result.stderr
