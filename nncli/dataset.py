@@ -104,6 +104,14 @@ def load_training_data(config: Config) -> TrainingData:
         require_columns(
             table, features, "data.features", config.source.where(("data", "features"))
         )
+    for key, names in (("targets", targets), ("features", spec.features or [])):
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise config.error(
+                ("data", key),
+                f"{', '.join(repr(name) for name in twice)} is listed more than once",
+                f"name each column once in data.{key}.",
+            )
     both = [name for name in features if name in targets]
     if both:
         raise config.error(

@@ -268,6 +268,18 @@ def test_target_not_in_the_file_lists_the_columns_that_are(tmp_path: Path) -> No
     rejected(train(config), config, 3, "data.csv", "'y'", "data.targets", "'a', 'b', 'price'")
 
 
+@pytest.mark.parametrize("key", ["features", "targets"])
+def test_a_column_listed_twice_in_the_config(tmp_path: Path, key: str) -> None:
+    data = {"features": ["a", "b", "a"]} if key == "features" else {"targets": ["y", "y"]}
+    config = project(tmp_path, "a,b,y\n1,2,3\n4,5,6\n", out=2 if key == "targets" else 1, data=data)
+    rejected(train(config), config, 2, "config.yaml, line", f"data.{key}", "listed more than once")
+
+
+def test_a_column_both_feature_and_target(tmp_path: Path) -> None:
+    config = project(tmp_path, "a,b,y\n1,2,3\n", data={"features": ["a", "y"]})
+    rejected(train(config), config, 2, "config.yaml, line", "data.features", "'y' is both")
+
+
 def test_validation_file_without_a_feature_column(tmp_path: Path) -> None:
     (tmp_path / "valid.csv").write_text("a,y\n1,2\n")
     config = project(tmp_path, "a,b,y\n1,2,3\n4,5,6\n", data={"validation": {"file": "valid.csv"}})
