@@ -83,19 +83,24 @@ class _Records:
         return reader
 
     def _scan(self) -> None:
+        """One pass over the file. A table not read from a file (or a file that cannot be
+        read again) has no records: lines are then counted as header line + 1 + index."""
         starts: list[int] = []
         fields: list[int] = []
-        with open(self.path, encoding="utf-8-sig", newline="") as handle:
-            reader = self._reader(handle)
-            previous = reader.line_num
-            try:
-                for row in reader:
+        try:
+            with open(self.path, encoding="utf-8-sig", newline="") as handle:
+                reader = self._reader(handle)
+                previous = reader.line_num
+                try:
+                    for row in reader:
+                        starts.append(previous + 1)
+                        fields.append(len(row))
+                        previous = reader.line_num
+                except csv.Error:  # a quoted cell that never closes outgrows the field limit
                     starts.append(previous + 1)
-                    fields.append(len(row))
-                    previous = reader.line_num
-            except csv.Error:  # a quoted cell that never closes outgrows csv's field limit
-                starts.append(previous + 1)
-                fields.append(-1)
+                    fields.append(-1)
+        except (OSError, UnicodeDecodeError):
+            starts, fields = [], []
         self._starts = np.asarray(starts, dtype=np.int64)
         self._fields = np.asarray(fields, dtype=np.int64)
 
@@ -122,15 +127,15 @@ class _Records:
         return self.header_line + 1 + index
 
     def row(self, index: int) -> list[str] | None:
-        """The fields of data record `index` as text, as the file has them."""
-        with open(self.path, encoding="utf-8-sig", newline="") as handle:
-            reader = self._reader(handle)
-            try:
+        """The fields of data record `index` as text, as the file has them (None: unknown)."""
+        try:
+            with open(self.path, encoding="utf-8-sig", newline="") as handle:
+                reader = self._reader(handle)
                 for position, row in enumerate(reader):
                     if position == index:
                         return row
-            except csv.Error:
-                return None
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return None
         return None
 
 

@@ -10,10 +10,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nncli.data import (
     Preprocessing,
+    Table,
     fit_preprocessing,
     iter_csv,
     read_csv,
@@ -330,3 +332,10 @@ def test_crlf_line_endings(tmp_path: Path) -> None:
     table = read_csv(path)
     with pytest.raises(DataError, match=r"line 4, column 2 \('b'\).*'x'"):
         fit_preprocessing(table, ["a", "b"], [], "mse")
+
+
+def test_a_table_not_read_from_a_file_still_reports_cells(tmp_path: Path) -> None:
+    _, fitted = fit(tmp_path, "a,y\n1,1\n2,2\n", ["a"])
+    grid = Table(Path("<grid>"), pd.DataFrame({"a": [1.0, np.inf]}), ",")
+    with pytest.raises(DataError, match=r"<grid>, line 3, column 1 \('a'\): infinite value 'inf'"):
+        fitted.preprocessing.X(grid)
