@@ -289,12 +289,6 @@ def apply_override(data: dict[str, Any], source: SourceMap, assignment: str) -> 
     source.overrides[key] = assignment
 
 
-def _override_loader() -> type:
-    from nncli.yamlsource import _Loader
-
-    return _Loader
-
-
 # -- loading and error messages ----------------------------------------------------------
 
 

@@ -1,25 +1,33 @@
 """CSV data → X (n0 × k) and Y (n_m × k), with preprocessing that is saved with the model.
 
 Reading: pandas reads the file (UTF-8, a byte-order mark is fine; the delimiter is detected
-among , ; and tab unless given). Blank lines are skipped. Every problem is a `DataError`
-naming the file, the line, the column and the value.
+among , ; and tab unless given). Blank lines are skipped, before the header too. Every
+problem is a `DataError` naming the file, the line, the column and the value; line numbers
+are the file's own lines (blank lines and cells that span lines included).
 
 Preprocessing, fitted on the training part only and stored in the model file's metadata so
 that `predict` and `evaluate` apply exactly the same transformation:
-- numeric feature columns: missing cells filled (``missing: mean``), then scaled
-  (``scaling: standard`` z-score, ``minmax`` to [0, 1], or ``none``);
-- text and boolean feature columns: one-hot encoded, one row of X per category, so n0 counts
-  the encoded rows;
+- numeric feature columns: missing cells filled (``missing: mean`` or ``most_frequent``),
+  then scaled (``scaling: standard`` z-score, ``minmax`` to [0, 1], or ``none``);
+- text and boolean feature columns: one-hot encoded, one row of X per category (in sorted
+  order), so n0 counts the encoded rows;
 - targets: for categorical cross-entropy the class labels of the one target column become
   one-hot rows of Y in sorted order; for binary cross-entropy each target's two labels map to
   0 and 1 (which one is 1 is recorded); for mse numeric targets, optionally scaled
   (``target_scaling``) and unscaled again on predict.
+
+Cells of text columns are compared as canonical labels (`_label`), so the same cell means
+the same category whatever type pandas gives its column in a particular file: ``1``, ``1.0``
+and ``"1"`` are the label 1, ``True``, ``true`` and ``TRUE`` the label True.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import io
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -32,61 +40,145 @@ from nncli.errors import DataError
 # Cells read as missing. Deliberately short: "None" or "NA" can be a real category name
 # elsewhere, but in a CSV they almost always mean "no value".
 MISSING_MARKERS = ["", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "#N/A", "<NA>"]
-DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}  # detected
+OTHER_DELIMITERS = {"|": "pipe", ":": "colon"}  # never detected, but suggested when seen
 SNIFF_LINES = 50
+DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 # -- reading -----------------------------------------------------------------------------
 
 
 def _describe_delimiter(delimiter: str) -> str:
-    return f"{DELIMITERS.get(delimiter, repr(delimiter))} ({delimiter!r})"
+    names = {**DELIMITERS, **OTHER_DELIMITERS}
+    return f"{names.get(delimiter, repr(delimiter))} ({delimiter!r})"
 
 
-def _sniff_delimiter(path: Path, head: list[str]) -> str:
-    """The delimiter among , ; tab that splits the first lines into equally many fields."""
-    best, best_score = ",", (-1, -1)
-    for delimiter in DELIMITERS:
-        counts = [len(row) for row in csv.reader(head, delimiter=delimiter) if row]
-        if not counts:
-            continue
-        consistent = sum(1 for c in counts if c == counts[0])
-        score = (consistent if counts[0] > 1 else 0, counts[0])
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
+def _yaml_delimiter(delimiter: str) -> str:
+    """The delimiter as it is written in the config: ';' or "\\t"."""
+    return '"\\t"' if delimiter == "\t" else f"'{delimiter}'"
 
 
-def _head_lines(path: Path, count: int = SNIFF_LINES) -> list[str]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        lines = []
-        for line in handle:
-            if line.strip():
-                lines.append(line)
-            if len(lines) >= count:
-                break
-    return lines
+class _Records:
+    """Where each data record of a CSV file starts, and how many fields it has.
 
+    pandas does not tell line numbers, so one pass of Python's csv reader (with the same
+    quoting rules) finds them. Record i after the header is row index i of the frame: blank
+    lines are records of their own in both. The pass is made only when a message needs a
+    line number or a field count, and is shared by every Table cut from the same read.
+    """
 
-def _raw_line(path: Path, number: int) -> str:
-    """Physical line `number` (1-based) of a file; only read when reporting an error."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        for index, line in enumerate(handle, start=1):
-            if index == number:
-                return line.rstrip("\r\n")
-    return ""
+    def __init__(self, path: Path, delimiter: str, header_line: int) -> None:
+        self.path = path
+        self.delimiter = delimiter
+        self.header_line = header_line
+        self._starts: np.ndarray | None = None
+        self._fields: np.ndarray | None = None
+
+    def _reader(self, handle: Any) -> Any:
+        reader = csv.reader(handle, delimiter=self.delimiter, skipinitialspace=True)
+        for _ in range(self.header_line):  # the blank lines before the header, the header
+            next(reader, None)
+        return reader
+
+    def _scan(self) -> None:
+        """One pass over the file. A table not read from a file (or a file that cannot be
+        read again) has no records: lines are then counted as header line + 1 + index."""
+        starts: list[int] = []
+        fields: list[int] = []
+        try:
+            with open(self.path, encoding="utf-8-sig", newline="") as handle:
+                reader = self._reader(handle)
+                previous = reader.line_num
+                try:
+                    for row in reader:
+                        starts.append(previous + 1)
+                        fields.append(len(row))
+                        previous = reader.line_num
+                except csv.Error:  # a quoted cell that never closes outgrows the field limit
+                    starts.append(previous + 1)
+                    fields.append(-1)
+        except (OSError, UnicodeDecodeError):
+            starts, fields = [], []
+        self._starts = np.asarray(starts, dtype=np.int64)
+        self._fields = np.asarray(fields, dtype=np.int64)
+
+    @property
+    def starts(self) -> np.ndarray:
+        """starts[i]: the file line (1-based) where data record i begins."""
+        if self._starts is None:
+            self._scan()
+        assert self._starts is not None
+        return self._starts
+
+    @property
+    def fields(self) -> np.ndarray:
+        """fields[i]: how many fields data record i has (0 for a blank line)."""
+        if self._fields is None:
+            self._scan()
+        assert self._fields is not None
+        return self._fields
+
+    def line(self, index: int) -> int:
+        starts = self.starts
+        if 0 <= index < len(starts):
+            return int(starts[index])
+        return self.header_line + 1 + index
+
+    def row(self, index: int) -> list[str] | None:
+        """The fields of data record `index` as text, as the file has them (None: unknown)."""
+        try:
+            with open(self.path, encoding="utf-8-sig", newline="") as handle:
+                reader = self._reader(handle)
+                for position, row in enumerate(reader):
+                    if position == index:
+                        return row
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return None
+        return None
 
 
 @dataclass
 class Table:
-    """A CSV file read into a DataFrame; `line(i)` is the file line of data row index i."""
+    """A CSV file read into a DataFrame.
+
+    The frame's index is each row's position among the file's records after the header
+    (blank lines count), so a row keeps its index when other rows are dropped or split off,
+    and `line(index)` is the line of the file it came from.
+    """
 
     path: Path
     frame: pd.DataFrame
     delimiter: str
+    role: str = "data"
+    header_line: int = 1
+    records: _Records | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.records is None:
+            self.records = _Records(self.path, self.delimiter, self.header_line)
 
     def line(self, index: int) -> int:
-        return int(index) + 2  # line 1 is the header; blank lines keep their row index
+        """The file line (1-based) where data row `index` begins."""
+        assert self.records is not None
+        return self.records.line(int(index))
+
+    def subset(self, rows: pd.Series | np.ndarray, role: str | None = None) -> "Table":
+        """The rows selected by a boolean mask, still knowing their lines in the file."""
+        return Table(
+            self.path, self.frame.loc[rows], self.delimiter, role or self.role,
+            self.header_line, self.records,
+        )
+
+    def cell_text(self, index: int, column: str) -> str | None:
+        """The cell as the file writes it (for messages); None if it cannot be found."""
+        assert self.records is not None
+        row = self.records.row(int(index))
+        position = list(self.frame.columns).index(column)
+        if row is None or position >= len(row):
+            return None
+        return row[position].strip()
 
 
 def _check_file(path: Path, role: str) -> None:
@@ -99,92 +191,236 @@ def _check_file(path: Path, role: str) -> None:
         raise DataError(f"{path}: {role} is a directory, expected a CSV file.")
 
 
-def _header(path: Path, delimiter: str | None, role: str) -> tuple[list[str], str]:
+def _encoding_error(path: Path) -> DataError:
+    """The line and byte where a file stops being UTF-8 (read again, in binary)."""
+    hint = "re-save the file as UTF-8 (in a spreadsheet: \"CSV UTF-8\")."
+    with open(path, "rb") as handle:
+        start = handle.read(2)
+    if start in (b"\xff\xfe", b"\xfe\xff"):
+        return DataError(
+            f"{path}: the file is UTF-16 text (it starts with a UTF-16 byte-order mark); "
+            "nncli reads CSV files encoded as UTF-8.",
+            hint=hint,
+        )
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                return DataError(
+                    f"{path}, line {number}: not UTF-8 text (byte 0x{raw[error.start]:02x} at "
+                    f"character {error.start + 1} of the line); nncli reads CSV files encoded "
+                    "as UTF-8.",
+                    hint=hint + " Files saved as Latin-1 or Windows-1252 look like this.",
+                )
+    return DataError(f"{path}: not UTF-8 text; nncli reads CSV files encoded as UTF-8.", hint=hint)
+
+
+def _head(path: Path, role: str) -> tuple[list[str], int]:
+    """The first non-blank lines (the header first) and the header's line number."""
+    lines: list[str] = []
+    header_line = 0
     try:
-        head = _head_lines(path)
-    except UnicodeDecodeError as error:
-        raise DataError(
-            f"{path}: is not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
-            f"{error.start}); nncli reads CSV files encoded as UTF-8.",
-            hint="re-save the file as UTF-8 CSV.",
-        ) from None
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                if not lines:
+                    header_line = number
+                lines.append(line)
+                if len(lines) >= SNIFF_LINES:
+                    break
+    except UnicodeDecodeError:
+        raise _encoding_error(path) from None
     except OSError as error:
         raise DataError(f"{path}: cannot read the {role} file: {error.strerror}.") from None
+    if "\x00" in "".join(lines):
+        raise DataError(
+            f"{path}: the {role} file holds NUL bytes: it is not a text CSV file (UTF-16, or "
+            "a spreadsheet or other binary file?).",
+            hint="export it as CSV, encoded as UTF-8.",
+        )
+    return lines, header_line
+
+
+def _field_counts(lines: list[str], delimiter: str) -> list[int]:
+    return [len(row) for row in csv.reader(lines, delimiter=delimiter, skipinitialspace=True)]
+
+
+def _splits_evenly(lines: list[str], delimiter: str) -> bool:
+    """Every line splits into the same number (> 1) of fields."""
+    counts = _field_counts(lines, delimiter)
+    return bool(counts) and counts[0] > 1 and all(count == counts[0] for count in counts)
+
+
+def _numeric_cells(lines: list[str], delimiter: str) -> int:
+    """How many cells of the data lines read as numbers (decimal comma or point) when split
+    by `delimiter`."""
+    count = 0
+    for row in csv.reader(lines[1:], delimiter=delimiter, skipinitialspace=True):
+        for cell in row:
+            text = cell.strip()
+            if DECIMAL_COMMA.fullmatch(text) or NUMBER.fullmatch(text):
+                count += 1
+    return count
+
+
+def _sniff_delimiter(path: Path, head: list[str], header_line: int) -> str:
+    """The one delimiter among , ; tab that splits every line into equally many fields.
+
+    Two that both do are ambiguous: an error that suggests the one giving more numbers.
+    None that does: the one that splits most lines like the header (bad rows are found and
+    reported later).
+    """
+    even = [delimiter for delimiter in DELIMITERS if _splits_evenly(head, delimiter)]
+    if len(even) == 1:
+        return even[0]
+    if len(even) > 1:
+        numbers = {delimiter: _numeric_cells(head, delimiter) for delimiter in even}
+        ranked = sorted(even, key=lambda d: -numbers[d])
+        splits = "; ".join(
+            f"split by {_describe_delimiter(d)} every line has {_field_counts(head[:1], d)[0]} "
+            "fields" for d in even
+        )
+        best = ranked[0]
+        if numbers[ranked[0]] > numbers[ranked[1]]:
+            hint = (
+                f"set data.delimiter: {_yaml_delimiter(best)} (with it {numbers[best]} of the "
+                f"first cells read as numbers, against {numbers[ranked[1]]})."
+            )
+        else:
+            options = " or ".join(_yaml_delimiter(d) for d in even)
+            hint = f"set data.delimiter to {options}."
+        raise DataError(
+            f"{path}, line {header_line}: the delimiter is ambiguous: {splits}.", hint=hint
+        )
+    best, best_score = ",", (-1, -1)
+    for delimiter in DELIMITERS:
+        counts = _field_counts(head, delimiter)
+        consistent = sum(1 for count in counts if count == counts[0])
+        score = (consistent if counts[0] > 1 else 0, counts[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _check_given_delimiter(path: Path, head: list[str], delimiter: str, header_line: int) -> None:
+    """A given delimiter that leaves the header whole, where another splits it: an error."""
+    if _field_counts(head[:1], delimiter)[0] > 1:
+        return
+    for other in DELIMITERS:
+        if other != delimiter and _splits_evenly(head, other):
+            columns = _field_counts(head[:1], other)[0]
+            raise DataError(
+                f"{path}, line {header_line}: read as {_describe_delimiter(delimiter)}-separated, "
+                f"the header {head[0].rstrip()!r} is a single column; split by "
+                f"{_describe_delimiter(other)} it has {columns} columns.",
+                hint=(
+                    f"set data.delimiter: {_yaml_delimiter(other)}, or leave data.delimiter "
+                    "out to detect , ; and tab."
+                ),
+            )
+
+
+def _header(path: Path, delimiter: str | None, role: str) -> tuple[list[str], str, int]:
+    """(column names, delimiter, header line number); a DataError for a bad header."""
+    head, header_line = _head(path, role)
     if not head:
         raise DataError(f"{path}: the {role} file is empty; expected a header line and data rows.")
     if delimiter is None:
-        delimiter = _sniff_delimiter(path, head)
-    names = next(csv.reader([head[0]], delimiter=delimiter))
+        delimiter = _sniff_delimiter(path, head, header_line)
+    else:
+        _check_given_delimiter(path, head, delimiter, header_line)
+    names = next(csv.reader([head[0]], delimiter=delimiter, skipinitialspace=True))
     names = [name.strip() for name in names]
+    where = f"{path}, line {header_line}"
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
+        if name == "":
+            last = position == len(names) and len(names) > 1
+            raise DataError(
+                f"{where}, column {position}: the column has no name; every column needs one.",
+                hint=(
+                    f"the header line ends with the delimiter {delimiter!r}: remove the trailing "
+                    "delimiter (from every line), or name the column."
+                    if last
+                    else "name the column."
+                ),
+            )
         if name in seen:
             raise DataError(
-                f"{path}, line 1: duplicate column name {name!r} (columns {seen[name]} and "
+                f"{where}: duplicate column name {name!r} (columns {seen[name]} and "
                 f"{position}); every column needs a name of its own.",
                 hint="rename one of them.",
             )
         seen[name] = position
-    if "" in seen:
-        raise DataError(
-            f"{path}, line 1, column {seen['']}: a column has no name; every column needs one."
-        )
-    return names, delimiter
+    return names, delimiter, header_line
 
 
-def _parser_error(path: Path, error: Exception, delimiter: str, names: list[str]) -> DataError:
-    text = str(error)
-    import re
+def _pandas_options(delimiter: str, header_line: int) -> dict[str, Any]:
+    return {
+        "sep": delimiter,
+        "encoding": "utf-8-sig",
+        "keep_default_na": False,
+        "na_values": MISSING_MARKERS,
+        "skip_blank_lines": False,  # blank lines stay rows, so row index i is record i
+        "skipinitialspace": True,
+        "index_col": False,  # never take a first column as the index when rows are longer
+        "skiprows": header_line - 1,  # the blank lines before the header
+    }
 
-    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
-    if found:
-        expected, line, saw = found.groups()
+
+def _parser_error(
+    path: Path, error: Exception, delimiter: str, names: list[str], header_line: int
+) -> DataError:
+    """The first row with more fields than the header (found again, with its real line)."""
+    records = _Records(path, delimiter, header_line)
+    fields, starts = records.fields, records.starts
+    long = np.flatnonzero(fields > len(names))
+    if len(long):
+        first = int(long[0])
         return DataError(
-            f"{path}, line {line}: the row has {saw} fields, the header has {len(names)} "
-            f"({_describe_delimiter(delimiter)}-separated).",
+            f"{path}, line {int(starts[first])}: the row has {int(fields[first])} fields, the "
+            f"header has {len(names)} ({_describe_delimiter(delimiter)}-separated).",
             hint="a text cell that contains the delimiter must be quoted with \"…\".",
         )
-    return DataError(f"{path}: cannot be read as CSV: {text.strip()}.")
+    text = str(error).replace("Error tokenizing data. C error: ", "").strip()
+    if "EOF inside string" in text and len(starts):
+        return DataError(
+            f"{path}, line {int(starts[-1])}: a quoted cell opened on this row (or later in it) "
+            "is never closed; the rest of the file would be one cell.",
+            hint="close the quote, or write a quote inside a quoted cell as \"\".",
+        )
+    return DataError(f"{path}: cannot be read as CSV: {text}.")
 
 
-def _short_rows(table: Table, names: list[str], rows: pd.Index) -> None:
-    """Raise for the first of `rows` (rows with missing cells) that has too few fields."""
-    for index in rows[:200]:
-        number = table.line(index)
-        raw = _raw_line(table.path, number)
-        fields = next(csv.reader([raw], delimiter=table.delimiter), [])
-        if raw.strip() and len(fields) < len(names):
-            raise DataError(
-                f"{table.path}, line {number}: the row has {len(fields)} fields, the header "
-                f"has {len(names)} ({_describe_delimiter(table.delimiter)}-separated).",
-                hint="every row needs a value (or an empty cell) for every column.",
-            )
+def _frame(frame: pd.DataFrame, path: Path, names: list[str]) -> pd.DataFrame:
+    if len(frame.columns) != len(names):
+        raise DataError(
+            f"{path}: the header has {len(names)} columns but pandas read {len(frame.columns)}; "
+            "is a header cell quoted across lines?"
+        )
+    frame.columns = names
+    return frame
 
 
 def read_csv(path: Path, delimiter: str | None = None, role: str = "data") -> Table:
     """Read a whole CSV file. Raises DataError for every problem a user can fix."""
     _check_file(path, role)
-    names, delimiter = _header(path, delimiter, role)
+    names, delimiter, header_line = _header(path, delimiter, role)
     try:
-        frame = pd.read_csv(
-            path,
-            sep=delimiter,
-            encoding="utf-8-sig",
-            keep_default_na=False,
-            na_values=MISSING_MARKERS,
-            skip_blank_lines=False,
-            skipinitialspace=True,
-            low_memory=False,
-        )
+        with warnings.catch_warnings():
+            # pandas only warns when every row is longer than the header, and drops cells
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, low_memory=False, **_pandas_options(delimiter, header_line))
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the {role} file is empty.") from None
-    except pd.errors.ParserError as error:
-        raise _parser_error(path, error, delimiter, names) from None
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path}: is not UTF-8 text ({error.reason}).") from None
-    frame.columns = names
-    table = Table(path, frame, delimiter)
-    return _finish(table, names, role)
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as error:
+        raise _parser_error(path, error, delimiter, names, header_line) from None
+    except UnicodeDecodeError:
+        raise _encoding_error(path) from None
+    table = Table(path, _frame(frame, path, names), delimiter, role, header_line)
+    return _finish(table, names)
 
 
 def iter_csv(
@@ -192,89 +428,141 @@ def iter_csv(
 ) -> Iterator[Table]:
     """Read a CSV file a chunk of rows at a time (for predict on files of any size)."""
     _check_file(path, role)
-    names, delimiter = _header(path, delimiter, role)
+    names, delimiter, header_line = _header(path, delimiter, role)
+    records = _Records(path, delimiter, header_line)
+    empty = True
     try:
-        reader = pd.read_csv(
-            path,
-            sep=delimiter,
-            encoding="utf-8-sig",
-            keep_default_na=False,
-            na_values=MISSING_MARKERS,
-            skip_blank_lines=False,
-            skipinitialspace=True,
-            chunksize=chunk_rows,
-        )
+        reader = pd.read_csv(path, chunksize=chunk_rows, **_pandas_options(delimiter, header_line))
         with reader:
-            empty = True
-            for frame in reader:
-                frame.columns = names
-                table = _finish(Table(path, frame, delimiter), names, role, allow_empty=True)
+            while True:
+                with warnings.catch_warnings():  # around the parsing only, never a yield
+                    warnings.simplefilter("error", pd.errors.ParserWarning)
+                    frame = next(reader, None)
+                if frame is None:
+                    break
+                frame = _frame(frame, path, names)
+                table = Table(path, frame, delimiter, role, header_line, records)
+                table = _finish(table, names, allow_empty=True)
                 if len(table.frame):
                     empty = False
                     yield table
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the {role} file is empty.") from None
-    except pd.errors.ParserError as error:
-        raise _parser_error(path, error, delimiter, names) from None
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path}: is not UTF-8 text ({error.reason}).") from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as error:
+        raise _parser_error(path, error, delimiter, names, header_line) from None
+    except UnicodeDecodeError:
+        raise _encoding_error(path) from None
     if empty:
         raise DataError(f"{path}: the {role} file has a header but no data rows.")
 
 
-def _finish(table: Table, names: list[str], role: str, allow_empty: bool = False) -> Table:
+def _short_rows(table: Table, names: list[str]) -> None:
+    """Raise for the first row with fewer fields than the header.
+
+    pandas fills the missing trailing cells of a short row with NaN, so only rows whose last
+    cell is missing can be short; their field counts come from the file itself.
+    """
     frame = table.frame
-    blank = frame.isna().all(axis=1)
-    if blank.any():
-        frame = frame.loc[~blank]
-    table.frame = frame
-    if not allow_empty and len(frame) == 0:
-        raise DataError(f"{table.path}: the {role} file has a header but no data rows.")
-    missing = frame.isna().any(axis=1)
-    if missing.any():
-        _short_rows(table, names, frame.index[missing])
+    candidates = frame.index[frame.iloc[:, -1].isna().to_numpy()].to_numpy(dtype=np.int64)
+    if len(candidates) == 0:
+        return
+    assert table.records is not None
+    fields = table.records.fields
+    candidates = candidates[candidates < len(fields)]
+    counts = fields[candidates]
+    short = candidates[(counts > 0) & (counts < len(names))]
+    if len(short):
+        index = int(short[0])
+        raise DataError(
+            f"{table.path}, line {table.line(index)}: the row has {int(fields[index])} fields, "
+            f"the header has {len(names)} ({_describe_delimiter(table.delimiter)}-separated).",
+            hint="every row needs a value (or an empty cell) for every column.",
+        )
+
+
+def _finish(table: Table, names: list[str], allow_empty: bool = False) -> Table:
+    """Drop blank lines; a file with no data rows, or a row too short, is an error.
+
+    A blank line (nothing but white space) is skipped. A row of empty cells (``,,``) is a
+    row with every cell missing, kept so that predictions stay aligned with input rows.
+    """
+    empty = table.frame.isna().all(axis=1)
+    if empty.any():
+        assert table.records is not None
+        fields = table.records.fields
+        index = table.frame.index[empty.to_numpy()].to_numpy(dtype=np.int64)
+        index = index[index < len(fields)]
+        blank = np.zeros(len(table.frame), dtype=bool)
+        positions = table.frame.index.get_indexer(pd.Index(index))
+        blank[positions] = (fields[index] <= 1) | (len(names) == 1)
+        if blank.any():
+            table = table.subset(~blank)
+    if not allow_empty and len(table.frame) == 0:
+        raise DataError(f"{table.path}: the {table.role} file has a header but no data rows.")
+    _short_rows(table, names)
     return table
 
 
-def require_columns(table: Table, wanted: list[str], key: str) -> None:
-    """Every name in `wanted` is a column of the table, or a DataError listing what exists."""
+def require_columns(table: Table, wanted: list[str], key: str, where: str | None = None) -> None:
+    """Every name in `wanted` is a column of the table, or a DataError listing what exists.
+
+    `key` says who names the columns (``data.features``), `where` where (a config line).
+    """
     absent = [name for name in wanted if name not in table.frame.columns]
     if not absent:
         return
     columns = list(table.frame.columns)
-    import difflib
-
     hints = []
     for name in absent:
         close = difflib.get_close_matches(name, columns, n=1)
         if close:
             hints.append(f"did you mean {close[0]!r} for {name!r}?")
     if len(columns) == 1:
-        for delimiter in DELIMITERS:
+        for delimiter in {**DELIMITERS, **OTHER_DELIMITERS}:
             if delimiter != table.delimiter and delimiter in columns[0]:
                 hints.append(
                     f"the file looks {_describe_delimiter(delimiter)}-separated: "
-                    f"set data.delimiter: {delimiter!r}."
+                    f"set data.delimiter: {_yaml_delimiter(delimiter)}."
                 )
+                break
     listed = ", ".join(repr(c) for c in columns)
-    plural = "s" if len(absent) > 1 else ""
+    one = len(absent) == 1
+    named = f"{key} ({where})" if where else key
     raise DataError(
-        f"{table.path}: {key} names column{plural} {', '.join(repr(a) for a in absent)} that "
-        f"the file does not have; its columns are {listed}.",
+        f"{table.path}: column{'' if one else 's'} {', '.join(repr(a) for a in absent)} named "
+        f"in {named} {'is' if one else 'are'} not in the file; its columns are {listed}.",
         hint=" ".join(hints) or None,
     )
 
 
 # -- column typing -------------------------------------------------------------------------
 
+TRUE_TEXT = ("True", "TRUE", "true")  # what pandas reads as booleans
+FALSE_TEXT = ("False", "FALSE", "false")
 
-def _first_bad(table: Table, column: str, mask: pd.Series) -> tuple[int, Any]:
-    index = mask[mask].index[0]
-    return table.line(index), table.frame.at[index, column]
+
+def _first(mask: pd.Series) -> int:
+    return int(mask[mask].index[0])
 
 
 def _column_position(table: Table, column: str) -> int:
     return list(table.frame.columns).index(column) + 1
+
+
+def _where(table: Table, index: int, column: str) -> str:
+    """'file.csv, line 7, column 2 ('b')' for a cell."""
+    return (
+        f"{table.path}, line {table.line(index)}, column {_column_position(table, column)} "
+        f"({column!r})"
+    )
+
+
+def _cell(table: Table, index: int, column: str) -> str:
+    """The cell as the file writes it (pandas may have turned '1e999' into inf)."""
+    text = table.cell_text(index, column)
+    if text is None:
+        text = str(_label(table.frame.at[index, column]))
+    return text
 
 
 def numeric_column(table: Table, column: str, what: str) -> pd.Series:
@@ -288,64 +576,156 @@ def numeric_column(table: Table, column: str, what: str) -> pd.Series:
         values = pd.to_numeric(series, errors="coerce").astype(np.float64)
         bad = values.isna() & series.notna()
         if bad.any():
-            line, value = _first_bad(table, column, bad)
+            index = _first(bad)
+            text = _cell(table, index, column)
+            count = int(bad.sum())
+            decimal_comma = DECIMAL_COMMA.fullmatch(text) is not None
             raise DataError(
-                f"{table.path}, line {line}, column {_column_position(table, column)} "
-                f"({column!r}): {what} needs numbers, found {value!r}"
-                f"{f' ({int(bad.sum())} such cells)' if bad.sum() > 1 else ''}.",
-                hint="fix or remove the cell, or mark it missing (empty) and set data.missing.",
+                f"{_where(table, index, column)}: {what} needs numbers, found {text!r}"
+                f"{' (a number with a decimal comma)' if decimal_comma else ''}"
+                f"{f'; {count} such cells in the column' if count > 1 else ''}.",
+                hint=(
+                    "nncli reads numbers with a decimal point (1.5, not 1,5): export the file "
+                    "with '.' as the decimal separator."
+                    if decimal_comma
+                    else "fix or remove the cell, or leave it empty (missing) and set "
+                    "data.missing."
+                ),
             )
-    infinite = np.isinf(values)
+    infinite = pd.Series(np.isinf(values.to_numpy()), index=values.index)
     if infinite.any():
-        line, value = _first_bad(table, column, infinite)
+        index = _first(infinite)
         raise DataError(
-            f"{table.path}, line {line}, column {_column_position(table, column)} ({column!r}): "
-            f"infinite value {value!r}; nncli needs finite numbers."
+            f"{_where(table, index, column)}: infinite value {_cell(table, index, column)!r}; "
+            "nncli needs finite numbers (float64 reaches about ±1.8e308)."
         )
     return values
+
+
+def _label(value: Any) -> Any:
+    """A cell as a category or class label: bool, int, float or str, as JSON stores it.
+
+    Canonical, so a category is the same whatever dtype pandas gave its column: 1, 1.0 and
+    "1" are 1; True, "true" and "TRUE" are True; text is stripped. Missing stays NaN.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if np.isnan(number):
+            return np.nan
+        return int(number) if number.is_integer() else number
+    if value is None or value is pd.NA:
+        return np.nan
+    text = str(value).strip()
+    if text in TRUE_TEXT:
+        return True
+    if text in FALSE_TEXT:
+        return False
+    if NUMBER.fullmatch(text):
+        number = float(text)
+        if np.isfinite(number):
+            return int(number) if number.is_integer() else number
+    return text
+
+
+def _labels(series: pd.Series) -> pd.Series:
+    """The canonical label (`_label`) of every cell, as an object Series; missing is NaN."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    canonical = np.empty(len(uniques) + 1, dtype=object)
+    for position, unique in enumerate(uniques):
+        canonical[position] = _label(unique)
+    canonical[-1] = np.nan  # code -1: missing
+    return pd.Series(canonical[codes], index=series.index, dtype=object)
+
+
+def _is_number(label: Any) -> bool:
+    return isinstance(label, (int, float)) and not isinstance(label, bool)
 
 
 def is_text_column(series: pd.Series) -> bool:
     """A column is text (categorical) unless most of its non-missing cells are numbers.
 
-    Booleans count as text (two categories). A mostly numeric column with a few text cells
-    is a numeric column with bad cells, reported as such by `numeric_column`.
+    Booleans count as text (two categories), also when missing cells made pandas read the
+    column as objects. A mostly numeric column with a few text cells is a numeric column with
+    bad cells, reported as such by `numeric_column`; numbers written with a decimal comma
+    count as numbers here, so they are reported too instead of becoming categories.
     """
     if pd.api.types.is_bool_dtype(series):
         return True
     if pd.api.types.is_numeric_dtype(series):
         return False
-    present = series.dropna()
-    if len(present) == 0:
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    if counts.sum() == 0:
         return False
-    parsed = pd.to_numeric(present, errors="coerce")
-    return bool(parsed.notna().sum() * 2 <= len(present))
+    labels = [_label(unique) for unique in uniques]
+    if all(isinstance(label, bool) for label in labels):
+        return True
+    numbers = sum(
+        int(count)
+        for label, count in zip(labels, counts)
+        if _is_number(label) or (isinstance(label, str) and DECIMAL_COMMA.fullmatch(label))
+    )
+    return numbers * 2 <= int(counts.sum())
 
 
-def _label(value: Any) -> Any:
-    """A class label as JSON can store it: str, int or float (numpy scalars unwrapped)."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        number = float(value)
-        return int(number) if number.is_integer() else number
-    return str(value).strip()
+def _sort_key(label: Any) -> tuple[int, float, str]:
+    if isinstance(label, (bool, int, float)):
+        return (0, float(label), "")
+    return (1, 0.0, str(label))
 
 
-def _labels(series: pd.Series) -> pd.Series:
-    """Class labels of a column: numbers stay numbers (1.0 → 1), text is stripped."""
-    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return series.map(_label)
-    return series.map(lambda v: v if pd.isna(v) else str(v).strip())
+def _sorted_labels(values: Any) -> list[Any]:
+    """Labels in a stable order: numbers (and booleans) ascending, then text."""
+    return sorted(set(values), key=_sort_key)
 
 
-def _sorted_labels(values: set[Any]) -> list[Any]:
-    try:
-        return sorted(values)
-    except TypeError:
-        return sorted(values, key=str)
+def _most_frequent(labels: pd.Series) -> Any:
+    """The most frequent label; a tie goes to the first in `_sorted_labels` order."""
+    counts = labels.value_counts()
+    top = counts[counts == counts.max()].index
+    return _sorted_labels(top)[0]
+
+
+def require_complete(table: Table, columns: list[str], missing: str = "error") -> None:
+    """Every cell of `columns` is present, or one DataError counting the missing per column.
+
+    `missing` is the data.missing in force (``error``, or ``drop`` for a model that has no
+    fill values), for the message.
+    """
+    absent = table.frame[columns].isna()
+    counts = absent.sum()
+    parts = []
+    for column in columns:
+        count = int(counts[column])
+        if count:
+            line = table.line(_first(absent[column]))
+            parts.append(f"{column!r}: {count} ({'first on ' if count > 1 else ''}line {line})")
+    if not parts:
+        return
+    total = int(counts.sum())
+    hint = (
+        "fill the cells, or set data.missing: drop (leave those rows out), mean or "
+        "most_frequent (fill them with values fitted on the training data)."
+    )
+    empty = table.frame.isna().all(axis=1)
+    if empty.any():
+        lines = [str(table.line(index)) for index in table.frame.index[empty.to_numpy()][:5]]
+        more = " …" if empty.sum() > 5 else ""
+        hint = (
+            f"{int(empty.sum())} of the rows are nothing but empty cells (line "
+            f"{', '.join(lines)}{more}), as spreadsheets sometimes export: delete them. Else "
+            + hint
+        )
+    raise DataError(
+        f"{table.path}: {total} missing cell{'s' if total > 1 else ''} (data.missing: {missing}"
+        f"{'' if missing == 'error' else ', which has no fill values'}) "
+        f"— {', '.join(parts)}.",
+        hint=hint,
+    )
 
 
 # -- preprocessing -------------------------------------------------------------------------
@@ -450,20 +830,30 @@ class Preprocessing:
         return pd.Series(True, index=table.frame.index)
 
     def X(self, table: Table, dtype: Any = np.float64) -> np.ndarray:
-        """X (n0 × k) from the table's feature columns, in the model's order."""
+        """X (n0 × k) from the table's feature columns, in the model's order.
+
+        Columns are found by name, so their order in the file does not matter. A missing
+        cell is filled with the column's fitted fill value; where there is none (``missing:
+        error`` or ``drop``) it is an error counting the missing cells per column.
+        """
         frame = table.frame
         k = len(frame)
+        unfilled = [column.name for column in self.features if column.fill is None]
+        require_complete(table, unfilled, self.missing)
         X = np.empty((len(self.input_names), k), dtype=dtype)
         row = 0
         for column in self.features:
             series = frame[column.name]
             if column.kind == "numeric":
                 values = numeric_column(table, column.name, f"feature {column.name!r}")
-                values = self._fill(table, column, values)
+                if column.fill is not None:
+                    values = values.fillna(float(column.fill))
                 X[row] = (values.to_numpy() - column.center) / column.scale
                 row += 1
             else:
-                labels = self._fill(table, column, _labels(series))
+                labels = _labels(series)
+                if column.fill is not None:
+                    labels = labels.where(labels.notna(), column.fill)
                 codes = _codes(table, column.name, labels, column.categories, "feature")
                 block = X[row : row + len(column.categories)]
                 block.fill(0)
@@ -471,23 +861,11 @@ class Preprocessing:
                 row += len(column.categories)
         return X
 
-    def _fill(self, table: Table, column: FeatureColumn, values: pd.Series) -> pd.Series:
-        missing = values.isna()
-        if not missing.any():
-            return values
-        if column.fill is not None:
-            return values.where(~missing, column.fill)
-        line, _ = _first_bad(table, column.name, missing)
-        raise DataError(
-            f"{table.path}, line {line}, column {_column_position(table, column.name)} "
-            f"({column.name!r}): missing value ({int(missing.sum())} missing in this column).",
-            hint="fill the cells, or set data.missing to drop, mean or most_frequent.",
-        )
-
     def Y(self, table: Table, dtype: Any = np.float64) -> np.ndarray:
-        """Y (n_m × k) from the table's target columns."""
+        """Y (n_m × k) from the table's target columns; a missing target value is an error."""
         frame = table.frame
         k = len(frame)
+        require_complete(table, self.target_names, self.missing)
         if len(self.targets) == 1 and self.targets[0].kind == "classes":
             target = self.targets[0]
             labels = _labels(frame[target.name])
@@ -502,14 +880,6 @@ class Preprocessing:
                 Y[row] = _codes(table, target.name, labels, target.classes, "target")
             else:
                 values = numeric_column(table, target.name, f"target {target.name!r}")
-                if values.isna().any():
-                    line, _ = _first_bad(table, target.name, values.isna())
-                    raise DataError(
-                        f"{table.path}, line {line}, column "
-                        f"{_column_position(table, target.name)} ({target.name!r}): missing "
-                        f"target value ({int(values.isna().sum())} missing in this column).",
-                        hint="fill the cells, or set data.missing: drop.",
-                    )
                 Y[row] = (values.to_numpy() - target.center) / target.scale
         return Y
 
@@ -546,39 +916,51 @@ def _codes(
     codes = labels.map(lookup)
     unseen = codes.isna() & labels.notna()
     if unseen.any():
-        values = _sorted_labels(set(labels[unseen]))
-        line, _ = _first_bad(table, column, unseen)
+        values = _sorted_labels(labels[unseen])
+        index = _first(unseen)
         shown = ", ".join(repr(v) for v in values[:10])
+        more = f" and {len(values) - 10} more" if len(values) > 10 else ""
+        hint = None
+        if table.role == "validation part":
+            hint = (
+                "the rows with it all fell into the validation part of the split; change "
+                "data.validation.fraction or seed, or merge rare categories."
+            )
         raise DataError(
-            f"{table.path}, line {line}, column {_column_position(table, column)} ({column!r}): "
-            f"{role} value{'s' if len(values) > 1 else ''} {shown} not seen in the training "
-            f"data; the model knows {', '.join(repr(v) for v in known)}."
+            f"{_where(table, index, column)}: {role} value{'s' if len(values) > 1 else ''} "
+            f"{shown}{more} not seen in the training data; the model knows "
+            f"{', '.join(repr(v) for v in known)}.",
+            hint=hint,
         )
     if codes.isna().any():
-        line, _ = _first_bad(table, column, codes.isna())
-        raise DataError(
-            f"{table.path}, line {line}, column {_column_position(table, column)} ({column!r}): "
-            f"missing {role} value."
-        )
+        raise DataError(f"{_where(table, _first(codes.isna()), column)}: missing {role} value.")
     return codes.to_numpy(dtype=np.int64)
 
 
 # -- fitting ---------------------------------------------------------------------------------
 
-BINARY_POSITIVE = ("1", "true", "yes", "y", "positive", "pos")
+POSITIVE_TEXT = ("yes", "y", "true", "positive", "pos", "1")
+MANY_CATEGORIES = 20
+SCALE_RATIO = 100.0
 
 
 def _binary_classes(labels: set[Any]) -> list[Any]:
-    """[label for 0, label for 1]: 1/True/yes is the positive class, else the second sorted."""
+    """[label for 0, label for 1]. Numbers and booleans: the larger is 1 (1 of 0/1, True).
+    Text: yes/y/true/positive/pos is 1 where present, else the second in sorted order."""
     ordered = _sorted_labels(labels)
+    if all(isinstance(label, (bool, int, float)) for label in ordered):
+        return ordered
     for label in ordered:
-        if str(label).lower() in BINARY_POSITIVE:
+        if str(label).lower() in POSITIVE_TEXT:
             return [other for other in ordered if other != label] + [label]
     return ordered
 
 
 def _scale_stats(values: np.ndarray, how: str) -> tuple[float, float, bool]:
-    """(center, scale, constant) so that (x - center) / scale is the scaled value."""
+    """(center, scale, constant) so that (x - center) / scale is the scaled value.
+
+    A constant column (spread 0) is never divided: scale 1, and `constant` is True.
+    """
     if how == "none" or len(values) == 0:
         return 0.0, 1.0, False
     if how == "standard":
@@ -596,6 +978,65 @@ class Fitted:
     notes: list[str]
 
 
+def _fit_categorical(table: Table, name: str, missing: str, notes: list[str]) -> FeatureColumn:
+    present = _labels(table.frame[name]).dropna()
+    categories = _sorted_labels(present)
+    fill = _most_frequent(present) if missing in ("mean", "most_frequent") else None
+    if len(categories) > MANY_CATEGORIES and len(categories) > len(present) / 2:
+        shown = ", ".join(repr(c) for c in categories[:3])
+        notes.append(
+            f"feature {name!r} is read as text with {len(categories)} distinct values ({shown} "
+            f"…): one-hot encoding makes {len(categories)} input rows of it. If it is an "
+            "identifier, leave it out of data.features."
+        )
+    return FeatureColumn(name, "categorical", fill=fill, categories=categories)
+
+
+def _fit_numeric(
+    table: Table, name: str, scaling: str, missing: str, notes: list[str]
+) -> tuple[FeatureColumn, float]:
+    """The column's statistics, and its largest |x| (for the scales warning)."""
+    values = numeric_column(table, name, f"feature {name!r}").to_numpy()
+    present = values[~np.isnan(values)]
+    fill = None
+    if missing == "mean":
+        fill = float(np.mean(present))
+    elif missing == "most_frequent":
+        uniques, counts = np.unique(present, return_counts=True)
+        fill = float(uniques[np.argmax(counts)])  # a tie goes to the smallest
+    filled = present if fill is None else np.where(np.isnan(values), fill, values)
+    center, scale, constant = _scale_stats(filled, scaling)
+    if constant:
+        how = "centred" if scaling == "standard" else "shifted to 0"
+        notes.append(
+            f"feature {name!r} is constant in the training data (every value is "
+            f"{filled[0]:g}): it is {how} but not divided by its spread of 0, and it carries "
+            "no information."
+        )
+    return FeatureColumn(name, "numeric", center=center, scale=scale, fill=fill), float(
+        np.max(np.abs(present))
+    )
+
+
+def _scales_note(largest: dict[str, float]) -> str | None:
+    """With scaling: none, a warning when features differ in size by more than 100 times."""
+    sizes = {name: size for name, size in largest.items() if size > 0}
+    if len(sizes) < 2:
+        return None
+    small = min(sizes, key=lambda name: sizes[name])
+    big = [name for name in sizes if sizes[name] > SCALE_RATIO * sizes[small]]
+    big.sort(key=lambda name: -sizes[name])
+    if not big:
+        return None
+    shown = ", ".join(f"{name!r} up to {sizes[name]:g}" for name in big[:3])
+    more = f" and {len(big) - 3} more" if len(big) > 3 else ""
+    return (
+        f"features have very different scales ({shown}{more}, but {small!r} only up to "
+        f"{sizes[small]:g}) and data.scaling is none: gradient descent will crawl along the "
+        "small ones. Consider data.scaling: standard."
+    )
+
+
 def fit_preprocessing(
     table: Table,
     features: list[str],
@@ -605,60 +1046,30 @@ def fit_preprocessing(
     target_scaling: str = "none",
     missing: str = "error",
 ) -> Fitted:
-    """Fit every statistic on `table` (the training part) and return the preprocessing.
+    """Fit every statistic on `table` (the training part only) and return the preprocessing.
 
     `notes` are warnings for the user (constant columns, very different scales …).
     """
     frame = table.frame
     notes: list[str] = []
     columns: list[FeatureColumn] = []
+    largest: dict[str, float] = {}
     for name in features:
-        series = frame[name]
-        if is_text_column(series):
-            labels = _labels(series)
-            present = labels.dropna()
-            categories = _sorted_labels(set(present))
-            fill = None
-            if missing in ("mean", "most_frequent") and len(present):
-                fill = _label(present.value_counts().idxmax())
-            columns.append(FeatureColumn(name, "categorical", fill=fill, categories=categories))
-            continue
-        values = numeric_column(table, name, f"feature {name!r}").to_numpy()
-        present = values[~np.isnan(values)]
-        fill = None
-        if missing == "mean" and len(present):
-            fill = float(np.mean(present))
-        elif missing == "most_frequent" and len(present):
-            uniques, counts = np.unique(present, return_counts=True)
-            fill = float(uniques[np.argmax(counts)])
-        filled = np.where(np.isnan(values), fill if fill is not None else np.nan, values)
-        center, scale, constant = _scale_stats(filled[~np.isnan(filled)], scaling)
-        if constant:
-            how = "centred, not divided" if scaling == "standard" else "shifted, not divided"
-            notes.append(
-                f"feature {name!r} is constant in the training data (spread 0): it is {how}, "
-                "so it carries no information."
+        if frame[name].isna().all():
+            raise DataError(
+                f"{table.path}: feature {name!r} (column {_column_position(table, name)}) has no "
+                f"values in the {table.role}: every cell is missing.",
+                hint="leave it out of data.features.",
             )
-        columns.append(FeatureColumn(name, "numeric", center=center, scale=scale, fill=fill))
-
+        if is_text_column(frame[name]):
+            columns.append(_fit_categorical(table, name, missing, notes))
+        else:
+            column, largest[name] = _fit_numeric(table, name, scaling, missing, notes)
+            columns.append(column)
     if scaling == "none":
-        spreads = {}
-        for column in columns:
-            if column.kind == "numeric":
-                values = frame[column.name].astype(float).to_numpy()
-                values = values[~np.isnan(values)]
-                if len(values):
-                    spreads[column.name] = float(np.max(np.abs(values)))
-        positive = {name: s for name, s in spreads.items() if s > 0}
-        if len(positive) > 1 and max(positive.values()) > 100 * min(positive.values()):
-            large = max(positive, key=positive.get)  # type: ignore[arg-type]
-            small = min(positive, key=positive.get)  # type: ignore[arg-type]
-            notes.append(
-                f"features have very different scales ({large!r} up to {positive[large]:g}, "
-                f"{small!r} up to {positive[small]:g}) and data.scaling is none: gradient "
-                "descent will crawl. Consider scaling: standard."
-            )
-
+        note = _scales_note(largest)
+        if note:
+            notes.append(note)
     target_columns = _fit_targets(table, targets, cost, target_scaling, notes)
     preprocessing = Preprocessing(
         columns, target_columns, missing, scaling, target_scaling, table.delimiter
@@ -678,11 +1089,11 @@ def _fit_targets(
                 hint="name the single column that holds the class of each row.",
             )
         name = targets[0]
-        classes = _sorted_labels(set(_labels(frame[name]).dropna()))
+        classes = _sorted_labels(_labels(frame[name]).dropna())
         if len(classes) < 2:
             raise DataError(
                 f"{table.path}: target {name!r} has only one class ({classes[0]!r}) in the "
-                "training data; a classifier needs at least two."
+                f"{table.role}; a classifier needs at least two."
             )
         return [TargetColumn(name, "classes", classes=classes)]
     if cost == "binary_cross_entropy":
@@ -693,7 +1104,7 @@ def _fit_targets(
                 shown = ", ".join(repr(v) for v in _sorted_labels(labels)[:10])
                 what = "only one class" if len(labels) == 1 else f"{len(labels)} distinct values"
                 raise DataError(
-                    f"{table.path}: target {name!r} has {what} ({shown}); "
+                    f"{table.path}: target {name!r} has {what} ({shown}) in the {table.role}; "
                     "binary_cross_entropy needs exactly two classes (such as 0 and 1).",
                     hint=(
                         "for more than two classes use cost: categorical_cross_entropy with a "
@@ -708,19 +1119,24 @@ def _fit_targets(
     for name in targets:
         series = frame[name]
         if is_text_column(series):
-            example = series.dropna().iloc[0]
+            text = _labels(series).map(lambda label: isinstance(label, str))
+            index = _first(text)
             raise DataError(
-                f"{table.path}: target {name!r} holds text (e.g. {example!r}); cost mse needs "
-                "numbers.",
+                f"{_where(table, index, name)}: target {name!r} holds text (e.g. "
+                f"{_cell(table, index, name)!r}); cost mse needs numbers.",
                 hint=(
                     "to predict classes use cost: categorical_cross_entropy with a softmax "
-                    "output layer."
+                    "output layer (or binary_cross_entropy with a sigmoid one for two classes)."
                 ),
             )
         values = numeric_column(table, name, f"target {name!r}").dropna().to_numpy()
         center, scale, constant = _scale_stats(values, target_scaling)
-        if constant and target_scaling != "none":
-            notes.append(f"target {name!r} is constant in the training data: it is not scaled.")
+        if constant:
+            notes.append(
+                f"target {name!r} is constant in the training data: it is "
+                f"{'centred' if target_scaling == 'standard' else 'shifted to 0'} but not "
+                "divided by its spread of 0."
+            )
         columns.append(TargetColumn(name, "numeric", center=center, scale=scale))
     return columns
 
@@ -731,23 +1147,23 @@ def _fit_targets(
 def split_rows(
     table: Table, fraction: float, seed: int, stratify: str | None
 ) -> tuple[Table, Table]:
-    """A seeded (and, for classification, stratified) split into training and validation."""
+    """A seeded split into (training part, validation part).
+
+    With `stratify` (classification) each class contributes round(fraction × its rows) to
+    validation but always keeps at least one training row, so class proportions are kept and
+    every class is seen in training. The same seed gives the same split.
+    """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))  # [seed, 1]: the split
     frame = table.frame
+    chosen = np.zeros(len(frame), dtype=bool)
     if stratify is not None:
-        labels = _labels(frame[stratify]).astype(str).to_numpy()
-        validation = []
-        for label in _sorted_labels(set(labels)):
+        labels = _labels(frame[stratify]).to_numpy()
+        for label in _sorted_labels(pd.Series(labels).dropna()):
             rows = np.flatnonzero(labels == label)
-            count = int(round(fraction * len(rows)))
-            if count >= len(rows):
-                count = len(rows) - 1
-            validation.extend(rng.permutation(rows)[:count].tolist())
-        chosen = np.zeros(len(frame), dtype=bool)
-        chosen[validation] = True
+            count = min(int(round(fraction * len(rows))), len(rows) - 1)
+            chosen[rng.permutation(rows)[:count]] = True
     else:
         count = int(round(fraction * len(frame)))
-        chosen = np.zeros(len(frame), dtype=bool)
         chosen[rng.permutation(len(frame))[:count]] = True
     if chosen.all() or not chosen.any():
         raise DataError(
@@ -755,9 +1171,7 @@ def split_rows(
             f"{'no training' if chosen.all() else 'no validation'} rows.",
             hint="use a larger file or another fraction.",
         )
-    return Table(table.path, frame.loc[~chosen], table.delimiter), Table(
-        table.path, frame.loc[chosen], table.delimiter
-    )
+    return table.subset(~chosen), table.subset(chosen, role="validation part")
 
 
 def frame_to_csv(frame: pd.DataFrame) -> str:

@@ -12,8 +12,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nncli.config import Config
-from nncli.data import Preprocessing, Table, fit_preprocessing, read_csv, require_columns, split_rows
-from nncli.errors import ConfigError
+from nncli.data import (
+    Preprocessing,
+    Table,
+    fit_preprocessing,
+    read_csv,
+    require_columns,
+    require_complete,
+    split_rows,
+)
+from nncli.errors import ConfigError, DataError
 
 
 @dataclass
@@ -36,28 +44,74 @@ class TrainingData:
         return self.X.shape[0], self.Y.shape[0]
 
 
-def _drop_missing(table: Table, columns: list[str], missing: str) -> tuple[Table, int]:
-    """Drop rows with a missing cell in `columns` (unless ``missing: error``)."""
-    if missing == "error":
-        return table, 0
+def _drop_missing(table: Table, columns: list[str]) -> tuple[Table, int]:
+    """The rows with every cell of `columns` present, and how many were dropped."""
     keep = table.frame[columns].notna().all(axis=1)
     dropped = int((~keep).sum())
-    if dropped:
-        table = Table(table.path, table.frame.loc[keep], table.delimiter)
-    return table, dropped
+    return (table.subset(keep) if dropped else table), dropped
+
+
+def _missing_rows(
+    table: Table, features: list[str], targets: list[str], missing: str
+) -> tuple[Table, str | None]:
+    """Apply data.missing to a file's rows: (the rows kept, a note on the rows dropped).
+
+    ``error``: every used cell must be present (one error counting per column). ``drop``:
+    rows with a missing used cell are left out. ``mean`` / ``most_frequent``: features are
+    filled later from the training statistics, rows without a target value are left out.
+    """
+    if missing == "error":
+        require_complete(table, features + targets)
+        return table, None
+    columns = features + targets if missing == "drop" else targets
+    kept, dropped = _drop_missing(table, columns)
+    if not dropped:
+        return table, None
+    what = "a missing cell" if missing == "drop" else "a missing target value"
+    if len(kept.frame) == 0:
+        raise DataError(
+            f"{table.path}: every row of the {table.role} has {what}, so none is left "
+            f"(data.missing: {missing}).",
+            hint=(
+                "fill the cells, or set data.missing: mean or most_frequent to fill missing "
+                "features."
+                if missing == "drop"
+                else "every row needs its target value."
+            ),
+        )
+    rows = "row" if dropped == 1 else "rows"
+    return kept, (
+        f"{table.path.name}: left out {dropped} {table.role} {rows} with {what} "
+        f"(data.missing: {missing})."
+    )
 
 
 def load_training_data(config: Config) -> TrainingData:
-    """Read the training (and validation) CSV, fit the preprocessing, build X and Y."""
+    """Read the training (and validation) CSV, fit the preprocessing, build X and Y.
+
+    Order matters for "fitted on the training part only": rows are dropped per data.missing,
+    the validation part is split off (or the validation file read), and only then are the
+    statistics fitted, on what is left of the training file.
+    """
     spec = config.data
     dtype = np.dtype(config.training.dtype)
     table = read_csv(config.resolve(spec.train), spec.delimiter, role="training data")
     columns = list(table.frame.columns)
     targets = spec.targets
-    require_columns(table, targets, "data.targets")
+    require_columns(table, targets, "data.targets", config.source.where(("data", "targets")))
     features = spec.features or [name for name in columns if name not in targets]
     if spec.features is not None:
-        require_columns(table, features, "data.features")
+        require_columns(
+            table, features, "data.features", config.source.where(("data", "features"))
+        )
+    for key, names in (("targets", targets), ("features", spec.features or [])):
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise config.error(
+                ("data", key),
+                f"{', '.join(repr(name) for name in twice)} is listed more than once",
+                f"name each column once in data.{key}.",
+            )
     both = [name for name in features if name in targets]
     if both:
         raise config.error(
@@ -72,14 +126,11 @@ def load_training_data(config: Config) -> TrainingData:
         )
 
     notes: list[str] = []
-    used = features + targets
-    # missing: error leaves every row in: X() and Y() report the first missing cell.
-    table, dropped = _drop_missing(table, used if spec.missing == "drop" else targets, spec.missing)
-    if dropped:
-        what = "missing cells" if spec.missing == "drop" else "a missing target value"
-        notes.append(f"dropped {dropped} training rows with {what} (data.missing: {spec.missing}).")
-        if len(table.frame) == 0:
-            raise config.error(("data", "missing"), "no training rows are left after dropping")
+    before = len(table.frame)
+    table, note = _missing_rows(table, features, targets, spec.missing)
+    dropped = before - len(table.frame)
+    if note:
+        notes.append(note)
 
     validation: Table | None = None
     classification = config.cost != "mse"
@@ -90,10 +141,10 @@ def load_training_data(config: Config) -> TrainingData:
         validation = read_csv(
             config.resolve(spec.validation.file), spec.delimiter, role="validation data"
         )
-        require_columns(validation, used, "the validation file")
-        validation, _ = _drop_missing(
-            validation, used if spec.missing == "drop" else targets, spec.missing
-        )
+        require_columns(validation, features + targets, "the training data's columns")
+        validation, note = _missing_rows(validation, features, targets, spec.missing)
+        if note:
+            notes.append(note)
 
     fitted = fit_preprocessing(
         table, features, targets, config.cost, spec.scaling, spec.target_scaling, spec.missing
