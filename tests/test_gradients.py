@@ -9,12 +9,13 @@ parameter must agree to a relative error |a − n| / (|a| + |n|) below 1e-6.
 
 from __future__ import annotations
 
-import itertools
+import zlib
 
 import numpy as np
 import pytest
 
 import nncli.network as network_module
+from nncli import activations as act
 from nncli.activations import ACTIVATION_NAMES
 from nncli.costs import COSTS
 from nncli.network import Network, Workspace
@@ -28,9 +29,9 @@ PAIRINGS = [("mse", out) for out in ACTIVATION_NAMES] + [
 ]
 H = 1e-4
 RELATIVE = 1e-6
-# A derivative below FLOOR counts as zero: the difference is then held to RELATIVE × FLOOR
-# = 1e-11 absolute, a few times the rounding noise of the difference quotient (ε·cost/h).
-FLOOR = 1e-5
+# Rounding noise of the difference quotient: about ε·|cost|/h (ε = 2.2e-16). A derivative
+# near zero is held to NOISE × ε·max(|cost|, 1)/h absolute instead of a relative error.
+NOISE = 20
 
 
 def targets(rng: np.random.Generator, cost: str, n: int, k: int) -> np.ndarray:
@@ -61,33 +62,57 @@ def assert_gradients_match(network: Network, X: np.ndarray, Y: np.ndarray) -> No
     assert cost == pytest.approx(network.cost_value(X, Y), rel=1e-12)
     analytic = workspace.grad.copy()
     numeric = numeric_gradient(network, X, Y)
-    scale = np.maximum(np.abs(analytic) + np.abs(numeric), FLOOR)
-    relative = np.abs(analytic - numeric) / scale
-    worst = int(np.argmax(relative))
-    assert relative[worst] < RELATIVE, (
+    absolute = NOISE * np.finfo(np.float64).eps * max(abs(cost), 1.0) / H
+    allowed = np.maximum(RELATIVE * (np.abs(analytic) + np.abs(numeric)), absolute)
+    excess = np.abs(analytic - numeric) / allowed
+    worst = int(np.argmax(excess))
+    assert excess[worst] < 1, (
         f"parameter {worst}: analytic {analytic[worst]!r} vs numeric {numeric[worst]!r}"
     )
 
 
+# f' jumps at 0 (relu, leaky_relu) or f'' does (elu): a difference quotient across 0 is off.
+KINKED = {"relu", "leaky_relu", "elu"}
+KINK_MARGIN = 1e-2  # > the largest change of A_l that a ±2h step of one parameter can cause
+
+
+def clear_of_kinks(network: Network, X: np.ndarray) -> bool:
+    """True when no relu/leaky_relu pre-activation lies within KINK_MARGIN of 0."""
+    Z = X
+    for l in range(1, network.m + 1):
+        A = network.W[l] @ Z + network.beta[l]
+        if network.activation(l) in KINKED and np.min(np.abs(A)) < KINK_MARGIN:
+            return False
+        Z = act.activate(network.activation(l), A)
+    return True
+
+
 def random_case(seed: int, cost: str, output: str, hidden: list[str]):
+    """A random network and data; redrawn until no kinked unit sits at its kink."""
     rng = np.random.default_rng(seed)
     n0 = int(rng.integers(1, 5))
     sizes = [n0] + [int(rng.integers(2, 6)) for _ in hidden] + [int(rng.integers(2, 4))]
-    if cost == "mse" and output == "softmax":
-        sizes[-1] = max(sizes[-1], 2)
     network = Network(sizes, hidden + [output], cost)
-    network.theta[:] = rng.normal(0.0, 0.8, network.parameter_count)
     k = int(rng.integers(3, 9))
-    X = rng.normal(size=(n0, k))
+    while True:
+        network.theta[:] = rng.normal(0.0, 0.8, network.parameter_count)
+        X = rng.normal(size=(n0, k))
+        if clear_of_kinks(network, X):
+            break
     Y = targets(rng, cost, sizes[-1], k)
     return network, X, Y
+
+
+def stable_seed(*parts: object) -> int:
+    """A seed from the test's parameters that is the same in every process (unlike hash())."""
+    return zlib.crc32(repr(parts).encode())
 
 
 @pytest.mark.parametrize("cost,output", PAIRINGS)
 @pytest.mark.parametrize("depth", [1, 2, 3])
 def test_every_pairing_and_depth(cost, output, depth):
     """1 to 3 hidden layers, each hidden activation appearing across the cases."""
-    seed = hash((cost, output, depth)) % 2**32
+    seed = stable_seed(cost, output, depth)
     rng = np.random.default_rng(seed)
     hidden = [HIDDEN[(i + int(rng.integers(0, len(HIDDEN)))) % len(HIDDEN)] for i in range(depth)]
     network, X, Y = random_case(seed, cost, output, hidden)
