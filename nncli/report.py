@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from nncli.training import Step, Stop, Training
+from nncli.training import Step, Stop, Training, is_logged
 
 REFRESH_SECONDS = 0.1
 
@@ -113,10 +113,11 @@ class TrainingDisplay:
         return self
 
     def update(self, step: Step) -> None:
+        first = self._last is None
         self._last = step
         if self.mode == "quiet":
             return
-        if step.iteration == 1 or step.iteration % self.log_every == 0:
+        if first or is_logged(step.iteration, self.log_every):
             self._print_row(step)
         if self._progress is not None:
             now = time.perf_counter()
@@ -157,6 +158,8 @@ class TrainingDisplay:
             rows.append(("validation cost", _number(history.validation_cost[-1], 0)))
         if history.validation_accuracy:
             rows.append(("validation accuracy", f"{history.validation_accuracy[-1]:.4f}"))
+        if training.held is not None:
+            rows.append(("parameters", f"{training.held.which}: {training.held.reason}"))
         rows.append(("time", f"{training.seconds:.2f} s"))
         rows += extra
         if saved is not None:
