@@ -153,11 +153,11 @@ class TrainingDisplay:
             ("iterations", str(stop.iteration)),
             ("final cost", _number(training.final_cost, 0)),
         ]
-        history = training.history
-        if history.validation_cost:
-            rows.append(("validation cost", _number(history.validation_cost[-1], 0)))
-        if history.validation_accuracy:
-            rows.append(("validation accuracy", f"{history.validation_accuracy[-1]:.4f}"))
+        validation_cost, validation_accuracy = training.final_validation
+        if validation_cost is not None:
+            rows.append(("validation cost", _number(validation_cost, 0)))
+        if validation_accuracy is not None:
+            rows.append(("validation accuracy", f"{validation_accuracy:.4f}"))
         if training.held is not None:
             rows.append(("parameters", f"{training.held.which}: {training.held.reason}"))
         rows.append(("time", f"{training.seconds:.2f} s"))

@@ -17,6 +17,7 @@ from nncli.config import Config
 from nncli.dataset import TrainingData
 from nncli.fileio import atomic_write_text
 from nncli.initializers import initial_weights, layer_generators
+from nncli.modelfile import finite_or_none
 from nncli.network import Network
 from nncli.training import History, Settings, Training, is_logged
 
@@ -137,6 +138,7 @@ def model_metadata(config: Config, data: TrainingData, training: Training) -> di
             "stop_message": stop.message,
             "iterations": stop.iteration,
             "final_cost": training.final_cost,
+            "final_validation_cost": finite_or_none(training.final_validation[0]),
             "seconds": round(training.seconds, 6),
             "parameters": {"which": held.which, "iteration": held.iteration, "reason": held.reason},
             "history": history_record(training.history),

@@ -183,6 +183,8 @@ class Training:
         self.stop: Stop | None = None
         self.held: Held | None = None
         self.final_cost: float | None = None
+        # The validation cost and accuracy at the parameters left in the network.
+        self.final_validation: tuple[float | None, float | None] = (None, None)
         self.seconds = 0.0
         self.iteration = 0
         self.best: float | None = None
@@ -401,7 +403,14 @@ class Training:
         return cost
 
     def _finish(self) -> None:
-        """The final cost, and which parameters to leave in the network (best or last)."""
+        """Which parameters to leave in the network (best or last), and their costs."""
+        self.final_validation = (None, None)
+        self._choose()
+        if self.final_validation[0] is None:  # not measured by _choose at these parameters
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                self.final_validation = self._validation()
+
+    def _choose(self) -> None:
         stop = self.stop
         assert stop is not None
         t = self.iteration
@@ -421,7 +430,8 @@ class Training:
         what = "validation cost" if validation_monitor else "training cost"
         if validation_monitor:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                value: float | None = self._validation()[0]
+                self.final_validation = self._validation()
+            value = self.final_validation[0]
         else:
             value = final
         if value is not None and math.isfinite(value) and value <= self.best:
@@ -434,6 +444,7 @@ class Training:
             return
         self._last_theta = self.network.theta.copy()
         np.copyto(self.network.theta, self._best_theta)
+        self.final_validation = (None, None)  # measured at the last parameters, not these
         self.final_cost = self._training_cost()
         i = self.best_iteration
         self.held = Held(
