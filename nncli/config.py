@@ -162,14 +162,14 @@ class StoppingSpec(_Strict):
         "or the validation cost improves on its best by no more than this (validation_cost) … "
         "(null: off)",
     )
-    patience: PositiveInt = Field(default=10, description="… for this many iterations in a row.")
+    patience: PositiveInt = Field(default=1, description="… for this many iterations in a row.")
     monitor: Literal["training_cost", "validation_cost"] | None = Field(
         default=None,
         description="The cost criterion b) and restore_best watch; default: validation_cost "
         "with validation data, else training_cost.",
     )
     restore_best: bool = Field(
-        default=True,
+        default=False,
         description="Save the parameters of the best monitored iteration (when training ends "
         "by a stopping criterion).",
     )

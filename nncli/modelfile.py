@@ -88,9 +88,11 @@ def save_model(
         "activations": list(network.activations),
         "cost": network.cost,
         "dtype": network.dtype.name,
-        "state_arrays": sorted(state),
     }
-    text = json.dumps({**header, **metadata}, allow_nan=False, ensure_ascii=False)
+    # state_arrays lists the arrays written now, whatever a reused metadata dict says.
+    text = json.dumps(
+        {**header, **metadata, "state_arrays": sorted(state)}, allow_nan=False, ensure_ascii=False
+    )
     arrays: dict[str, np.ndarray] = {}
     for l in range(1, network.m + 1):
         arrays[f"W{l}"] = np.ascontiguousarray(network.W[l])

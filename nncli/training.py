@@ -311,14 +311,14 @@ class Training:
 
     def _diverged(self, t: int, cost: float, squared: float, batch: int) -> Stop:
         what, value = ("cost", cost) if not math.isfinite(cost) else ("gradient norm", math.sqrt(squared))
-        where = f"iteration {t + 1}"
+        where = f"at iteration {t + 1}"
         kept = f"iteration {t}"
         if self.batches > 1:
             where += f" (batch {batch + 1} of {self.batches})"
             if batch:
                 kept += f" and {batch} batch{'es' if batch > 1 else ''} of iteration {t + 1}"
         self._kept = f"the last finite parameters (after {kept})"
-        return Stop("diverged", t, f"the {what} became {value} in {where}; {self._kept} are kept")
+        return Stop("diverged", t, f"the {what} became {value} {where}; {self._kept} are kept")
 
     # -- the loop -----------------------------------------------------------------------------
 

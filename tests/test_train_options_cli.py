@@ -13,7 +13,7 @@ import pytest
 from training_helpers import REPO, invoke, iris_config
 
 from nncli.errors import ModelFileError
-from nncli.modelfile import load_model
+from nncli.modelfile import load_model, save_model
 
 
 def test_default_full_batch_gd_is_still_spec_worked_example_1(tmp_path: Path) -> None:
@@ -91,7 +91,7 @@ def test_divergence_exit_4_no_nan_file_and_a_message_that_helps(tmp_path: Path) 
     model.write_bytes(b"a good model from before")
     result = invoke("train", str(REPO / "configs/house-prices.yaml"), "--set", "training.learning_rate=1", "-o", str(model))
     assert result.exit_code == 4
-    assert "diverged" in result.stderr and "in iteration 5" in result.stderr
+    assert "diverged" in result.stderr and "at iteration 5" in result.stderr
     for remedy in ("training.learning_rate", "data.scaling", "training.gradient_clip"):
         assert remedy in result.stderr
     assert model.read_bytes() == b"a good model from before"
@@ -119,9 +119,9 @@ def test_mini_batch_divergence_names_the_batch(tmp_path: Path) -> None:
     "options",
     [
         ["training.optimizer=gd"],
-        ["training.optimizer=momentum", "training.batch_size=32"],
+        ["training.optimizer=momentum", "training.batch_size=32", "stopping.restore_best=true"],
         ["training.optimizer=adam", "training.learning_rate=0.02", "training.batch_size=25",
-         "stopping.loss_change_tolerance=0.0", "stopping.patience=1000"],
+         "stopping.loss_change_tolerance=0.0", "stopping.patience=1000", "stopping.restore_best=true"],
     ],
     ids=["gd", "momentum", "adam"],
 )
@@ -235,6 +235,11 @@ def test_model_file_accepts_listed_state_arrays_only(tmp_path: Path) -> None:
 
     def missing(arrays: dict) -> None:
         del arrays["optimizer_m"]
+
+    # Saving a loaded model again without its state lists no state arrays.
+    copy = tmp_path / "copy.npz"
+    save_model(copy, loaded.network, {k: v for k, v in loaded.metadata.items() if k not in ("format", "format_version")})
+    assert load_model(copy).state == {}
 
     for change, message in ((unlisted, "unexpected extra"), (wrong_shape, "optimizer_m is float64"),
                             (not_finite, "NaN"), (missing, "missing optimizer_m")):
