@@ -167,27 +167,53 @@ def train(
             "a PNG image. Needs matplotlib: pip install 'nncli[plot]'.",
         ),
     ] = None,
+    resume: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--resume",
+            metavar="MODEL.npz",
+            help="Continue the run saved in MODEL.npz (parameters, optimizer state, iteration "
+            "count, history); the config must describe the same network. "
+            "stopping.max_iterations counts the iterations already done.",
+        ),
+    ] = None,
+    init_from: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--init-from",
+            metavar="MODEL.npz",
+            help="Start a new run from the W_l and β_l of MODEL.npz (same shapes) instead of "
+            "the config's initial values.",
+        ),
+    ] = None,
 ) -> None:
-    """Validate the spec, read the CSV, train by gradient descent, save the model (.npz).
+    """Validate the spec, read the CSV, train, save the model (.npz) and MODEL.history.csv.
 
     Shows a progress bar and a row every training.log_every iterations, then which stopping
-    criterion ended the run. Ctrl-C stops at the end of the current iteration and saves the
-    parameters reached so far to MODEL.interrupted.npz (a second Ctrl-C quits at once).
+    criterion ended the run and which parameters were saved (best or last). Ctrl-C stops at
+    the end of the current iteration and saves the parameters reached so far to
+    MODEL.interrupted.npz (a second Ctrl-C quits at once); --resume continues from it.
     """
     import itertools
 
-    from nncli.config import load_config
+    from nncli.checkpoint import checkpoint_from_model, init_from_model, state_arrays
+    from nncli.config import OPTIMIZER_KEYS, load_config
     from nncli.dataset import load_training_data
     from nncli.errors import ConfigError
     from nncli.fileio import check_writable
-    from nncli.modelfile import save_model
+    from nncli.modelfile import load_model, save_model
     from nncli.report import TrainingDisplay
-    from nncli.run import build_network, model_metadata, settings_from, side_path
+    from nncli.run import build_network, model_metadata, settings_from, side_path, write_history
     from nncli.training import Training
 
     if not explain and (iterations is not None or precision is not None):
         given = "--iterations" if iterations is not None else "--precision"
         raise ConfigError(f"{given} only applies to --explain.", hint=f"add --explain, or leave out {given}.")
+    if resume is not None and init_from is not None:
+        raise ConfigError(
+            "--resume and --init-from cannot be used together: --resume continues a run, "
+            "--init-from starts a new one from a model's parameters."
+        )
     spec = load_config(config, set_ or ())
     model_path = spec.model_path(output)
     check_writable(model_path, "model")
@@ -196,10 +222,28 @@ def train(
 
         require_matplotlib()
         check_writable(plot, "plot")
+    for key in spec.training.ignored_keys():
+        owner = next(name for name, keys in OPTIMIZER_KEYS.items() if key in keys)
+        warn(f"training.{key} is for optimizer {owner}; it is ignored with optimizer {spec.training.optimizer}.")
     data = load_training_data(spec)
     for note in data.notes:
         warn(note)
     network = build_network(spec, data)
+    checkpoint = None
+    if resume is not None:
+        checkpoint, notes = checkpoint_from_model(load_model(resume), spec, data, network)
+    elif init_from is not None:
+        notes = init_from_model(load_model(init_from), spec, network)
+    else:
+        notes = []
+    batch_size = spec.training.batch_size
+    if batch_size != "full" and batch_size >= data.k:
+        notes.append(
+            f"training.batch_size {batch_size} ≥ k = {data.k} training observations: each "
+            "iteration is one full batch."
+        )
+    for note in notes:
+        warn(note)
     classification = data.preprocessing.is_classification
     training = Training(
         network,
@@ -209,6 +253,7 @@ def train(
         data.X_validation,
         data.Y_validation,
         classification=classification,
+        resume=checkpoint,
     )
     display = TrainingDisplay(
         _stdout(),
@@ -247,8 +292,9 @@ def train(
     saved = model_path
     if not stop.success:
         saved = side_path(model_path, "diverged" if stop.criterion == "diverged" else "interrupted")
-    save_model(saved, network, metadata)
-    extra: list[tuple[str, str]] = []
+    save_model(saved, network, metadata, state_arrays(training))
+    history = write_history(saved, training.history, spec.training.log_every)
+    extra: list[tuple[str, str]] = [("history", str(history))]
     if plot is not None:
         from nncli.plots import cost_curve
 
@@ -256,7 +302,14 @@ def train(
         cost_curve(metadata["training"]["history"], plot, title=title, cost_name=spec.cost)
         extra.append(("plot", str(plot)))
     display.summary(training, saved, extra)
+    costs = training.history.cost
     if stop.success:
+        if len(costs) > 1 and costs[-1] > costs[0]:
+            warn(
+                f"the training cost rose from {costs[0]:.6g} (iteration 1) to {costs[-1]:.6g} "
+                f"(iteration {len(costs)}): training.learning_rate "
+                f"{spec.training.learning_rate:g} may be too large."
+            )
         return
     if stop.criterion == "interrupted":
         warn(f"training was interrupted; the parameters reached so far are in {saved} "
@@ -469,9 +522,10 @@ def _diverged_error(message: str, learning_rate: float, saved: Path, model_path:
         f"training diverged: {message}. They are saved in {saved}; {model_path} was not touched.",
         hint=(
             f"try a smaller training.learning_rate (now {learning_rate:g}, e.g. "
-            f"--set training.learning_rate={learning_rate / 10:g}), or scale the data: "
-            "data.scaling: standard for features, data.target_scaling: standard for large "
-            "regression targets."
+            f"--set training.learning_rate={learning_rate / 10:g}), scale the data "
+            "(data.scaling: standard for features, data.target_scaling: standard for large "
+            "regression targets), or limit each step with training.gradient_clip (e.g. "
+            "--set training.gradient_clip=1.0)."
         ),
     )
 

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from nncli.activations import ACTIVATION_NAMES
 from nncli.costs import COSTS
@@ -98,10 +106,49 @@ class NetworkSpec(_Strict):
     layers: list[LayerSpec] = Field(min_length=1, description="L1 … Lm; n0 comes from the data.")
 
 
+UnitInterval = Annotated[float, Field(ge=0, lt=1)]
+OPTIMIZER_KEYS = {"momentum": ("momentum",), "adam": ("beta1", "beta2", "epsilon")}
+
+
 class TrainingSpec(_Strict):
     learning_rate: Annotated[float, Field(gt=0)] = Field(description="Gradient-descent step factor.")
     dtype: Literal["float64", "float32"] = Field(default="float64", description="Float precision.")
+    batch_size: Literal["full"] | PositiveInt = Field(
+        default="full",
+        description="full: all k observations per update; an integer b: mini-batches of b "
+        "columns, reshuffled each pass (b ≥ k is full batch).",
+    )
+    optimizer: Literal["gd", "momentum", "adam"] = Field(
+        default="gd", description="gd: θ ← θ − η g; momentum; adam."
+    )
+    momentum: UnitInterval = Field(default=0.9, description="μ of optimizer momentum: v ← μ v + g.")
+    beta1: UnitInterval = Field(default=0.9, description="β1 of adam (first-moment decay).")
+    beta2: UnitInterval = Field(default=0.999, description="β2 of adam (second-moment decay).")
+    epsilon: Annotated[float, Field(gt=0)] = Field(default=1e-8, description="ε of adam.")
+    l2: NonNegativeFloat = Field(
+        default=0.0, description="Weight decay λ on W (not β): the cost gains λ/2 Σ‖W_l‖²."
+    )
+    gradient_clip: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="Clip the global L2 norm of ∂cost/∂θ to this value."
+    )
     log_every: PositiveInt = Field(default=10, description="A progress row every N iterations.")
+
+    @field_validator("batch_size", mode="before")
+    @classmethod
+    def _batch_size(cls, value: Any) -> Any:
+        if value == "full" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            return value
+        raise ValueError(f"expected full or a whole number of at least 1, found {_describe(value)}")
+
+    def ignored_keys(self) -> list[str]:
+        """Keys given in the config that the chosen optimizer does not use."""
+        used = OPTIMIZER_KEYS.get(self.optimizer, ())
+        return [
+            key
+            for keys in OPTIMIZER_KEYS.values()
+            for key in keys
+            if key in self.model_fields_set and key not in used
+        ]
 
 
 class StoppingSpec(_Strict):
@@ -110,9 +157,22 @@ class StoppingSpec(_Strict):
         default=1e-6, description="Criterion a): stop when ‖∂cost/∂θ‖₂ falls below this."
     )
     loss_change_tolerance: NonNegativeFloat | None = Field(
-        default=1e-10, description="Criterion b): stop when |Δcost| stays below this …"
+        default=1e-10,
+        description="Criterion b): stop when |Δcost| stays below this (monitor: training_cost) "
+        "or the validation cost improves on its best by no more than this (validation_cost) … "
+        "(null: off)",
     )
     patience: PositiveInt = Field(default=1, description="… for this many iterations in a row.")
+    monitor: Literal["training_cost", "validation_cost"] | None = Field(
+        default=None,
+        description="The cost criterion b) and restore_best watch; default: validation_cost "
+        "with validation data, else training_cost.",
+    )
+    restore_best: bool = Field(
+        default=False,
+        description="Save the parameters of the best monitored iteration (when training ends "
+        "by a stopping criterion).",
+    )
 
 
 class OutputSpec(_Strict):
@@ -187,6 +247,12 @@ class Config(_Strict):
                 "use identity for regression, or sigmoid with binary_cross_entropy.",
             )
         stop = self.stopping
+        if stop.monitor == "validation_cost" and self.data.validation is None:
+            raise CrossFieldError(
+                ("stopping", "monitor"),
+                "validation_cost needs validation data, and data.validation is not set",
+                "add data.validation (e.g. fraction: 0.2), or use monitor: training_cost.",
+            )
         if not (
             stop.max_iterations
             or (stop.gradient_tolerance or 0) > 0
@@ -215,6 +281,13 @@ class Config(_Strict):
         """A path from the config, relative to the config file's folder."""
         path = Path(relative).expanduser()
         return path if path.is_absolute() else Path(os.path.normpath(self.base_dir / path))
+
+    @property
+    def monitor(self) -> str:
+        """stopping.monitor, or its default: validation_cost with validation data."""
+        if self.stopping.monitor is not None:
+            return self.stopping.monitor
+        return "training_cost" if self.data.validation is None else "validation_cost"
 
     @property
     def run_name(self) -> str:

@@ -1,4 +1,6 @@
-"""The model file: a ``.npz`` with arrays W1 … Wm, beta1 … betam and one ``metadata`` array.
+"""The model file: a ``.npz`` with arrays W1 … Wm, beta1 … betam and one ``metadata`` array,
+plus the training state arrays that ``metadata["state_arrays"]`` lists (for ``--resume``:
+optimizer state such as adam's m and v, each a vector laid out like θ).
 
 ``metadata`` is a JSON string (a 0-d unicode array, so no pickle is ever involved) with the
 format name and version, the nncli version, layer sizes, activations, cost, feature and
@@ -6,20 +8,23 @@ target names, the preprocessing, and the training summary with the cost history.
 stored as a vector of n_l values. Saving is atomic (`fileio.atomic_write`); loading never
 unpickles and checks everything before any array is used:
 
-1. the zip directory alone: member names (exactly W1…Wm, beta1…betam, metadata; no paths, no
-   duplicates), their count, declared sizes against limits, compression ratio (zip bombs);
+1. the zip directory alone: member names (exactly W1…Wm, beta1…betam, metadata and the listed
+   state arrays; no paths, no duplicates), their count, declared sizes against limits,
+   compression ratio (zip bombs);
 2. metadata: size-capped strict JSON (no NaN/Infinity, no duplicate keys), format name and
-   version, layer sizes and activations;
-3. each array's header before its data: dtype, C order, the shape the metadata implies;
-4. the weights are finite.
+   version, layer sizes and activations, the names of the state arrays;
+3. each array's header before its data: dtype, C order, the shape the metadata implies (a
+   state array: one value per parameter);
+4. the weights and the state are finite.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,18 +44,42 @@ MAX_METADATA_BYTES = 64 * 1024 * 1024
 MAX_PARAMETERS = 2**31
 MAX_COMPRESSION_RATIO = 200
 DTYPES = {"float64": np.dtype("<f8"), "float32": np.dtype("<f4")}
+MAX_STATE_ARRAYS = 16
+STATE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 def array_names(m: int) -> list[str]:
     return [f"W{l}" for l in range(1, m + 1)] + [f"beta{l}" for l in range(1, m + 1)] + ["metadata"]
 
 
-def save_model(path: Path, network: Network, metadata: dict[str, Any]) -> None:
-    """Write the model atomically. Refuses non-finite parameters (never a file of NaN)."""
+def _state_name_problem(name: Any, m: int) -> str | None:
+    if not isinstance(name, str) or not STATE_NAME.fullmatch(name):
+        return f"{name!r} is not a state array name (lowercase letters, digits, _)"
+    if name in array_names(m):
+        return f"{name!r} is the name of a parameter array"
+    return None
+
+
+def save_model(
+    path: Path,
+    network: Network,
+    metadata: dict[str, Any],
+    state: dict[str, np.ndarray] | None = None,
+) -> None:
+    """Write the model atomically. Refuses non-finite parameters (never a file of NaN).
+
+    `state` holds extra arrays of one value per parameter (laid out like θ), saved under
+    their names and listed in the metadata as ``state_arrays``.
+    """
+    state = state or {}
     if not np.isfinite(network.theta).all():
         raise ModelFileError(
             f"{path}: not saved: the parameters hold NaN or infinite values."
         )
+    for name, array in state.items():
+        problem = _state_name_problem(name, network.m)
+        if problem or array.shape != network.theta.shape or not np.isfinite(array).all():
+            raise ValueError(f"state array {name!r}: {problem or 'not a finite vector like theta'}")
     header = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -60,11 +89,16 @@ def save_model(path: Path, network: Network, metadata: dict[str, Any]) -> None:
         "cost": network.cost,
         "dtype": network.dtype.name,
     }
-    text = json.dumps({**header, **metadata}, allow_nan=False, ensure_ascii=False)
+    # state_arrays lists the arrays written now, whatever a reused metadata dict says.
+    text = json.dumps(
+        {**header, **metadata, "state_arrays": sorted(state)}, allow_nan=False, ensure_ascii=False
+    )
     arrays: dict[str, np.ndarray] = {}
     for l in range(1, network.m + 1):
         arrays[f"W{l}"] = np.ascontiguousarray(network.W[l])
         arrays[f"beta{l}"] = np.ascontiguousarray(network.beta[l][:, 0])
+    for name, array in state.items():
+        arrays[name] = np.ascontiguousarray(array, dtype=network.dtype)
     arrays["metadata"] = np.array(text)
     atomic_write(path, lambda handle: np.savez(handle, **arrays))
 
@@ -77,6 +111,7 @@ class Model:
     network: Network
     preprocessing: Preprocessing
     metadata: dict[str, Any]
+    state: dict[str, np.ndarray] = field(default_factory=dict)  # the listed state arrays
 
     @property
     def training(self) -> dict[str, Any]:
@@ -125,7 +160,7 @@ def _read_member(
 
 def _check_zip(path: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     infos = archive.infolist()
-    if len(infos) > 2 * 1000 + 1:
+    if len(infos) > 2 * 1000 + 1 + MAX_STATE_ARRAYS:
         raise _fail(path, f"it has {len(infos)} members")
     members: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
@@ -205,7 +240,16 @@ def _load(path: Path, archive: zipfile.ZipFile) -> Model:
     count = sum(n * (p + 1) for p, n in zip(sizes, sizes[1:]))
     if count > MAX_PARAMETERS:
         raise _fail(path, f"it claims {count:,} parameters")
-    expected = set(array_names(m))
+    state_names = metadata.get("state_arrays", [])
+    if not isinstance(state_names, list) or len(state_names) > MAX_STATE_ARRAYS:
+        raise _fail(path, f"its state_arrays {state_names!r} are not a list of up to {MAX_STATE_ARRAYS} names")
+    for name in state_names:
+        problem = _state_name_problem(name, m)
+        if problem:
+            raise _fail(path, f"its state_arrays are wrong: {problem}")
+    if len(set(state_names)) != len(state_names):
+        raise _fail(path, "its state_arrays name an array twice")
+    expected = set(array_names(m)) | set(state_names)
     if set(members) != expected:
         extra = sorted(set(members) - expected)
         absent = sorted(expected - set(members))
@@ -223,33 +267,51 @@ def _load(path: Path, archive: zipfile.ZipFile) -> Model:
     network = Network(sizes, activations, cost, want)
     for l in range(1, m + 1):
         for name, target in ((f"W{l}", network.W[l]), (f"beta{l}", network.beta[l][:, 0])):
-            info = members[name]
-            limit = target.size * want.itemsize + 4096
-            if info.file_size > limit:
-                raise _fail(path, f"array {name} is {info.file_size:,} bytes, more than its shape needs")
-            dtype, shape, fortran, handle = _read_member(path, archive, name)
-            with handle:
-                if dtype.hasobject:
-                    raise _fail(path, f"array {name} holds Python objects", "object arrays are never unpickled")
-                if dtype != want or fortran or tuple(shape) != target.shape:
-                    raise _fail(
-                        path,
-                        f"array {name} is {dtype} {tuple(shape)}{' Fortran-ordered' if fortran else ''}, "
-                        f"expected {want} {target.shape} from the layer sizes {sizes}",
-                    )
-                raw = handle.read(target.nbytes)
-            if len(raw) != target.nbytes:
-                raise _fail(path, f"array {name} is truncated")
-            target[...] = np.frombuffer(raw, dtype=want).reshape(target.shape)
+            _read_array(path, archive, members[name], name, target, sizes)
     if not np.isfinite(network.theta).all():
         raise _fail(path, "its weights hold NaN or infinite values")
+    state: dict[str, np.ndarray] = {}
+    for name in state_names:
+        state[name] = np.empty(count, want)
+        _read_array(path, archive, members[name], name, state[name], sizes)
+        if not np.isfinite(state[name]).all():
+            raise _fail(path, f"its state array {name} holds NaN or infinite values")
     try:
         preprocessing = Preprocessing.from_dict(metadata["preprocessing"])
     except (KeyError, TypeError, ValueError) as error:
         raise _fail(path, f"its preprocessing record is incomplete ({error})") from None
     if len(preprocessing.input_names) != sizes[0] or len(preprocessing.output_names) != sizes[-1]:
         raise _fail(path, "its preprocessing does not fit its layer sizes")
-    return Model(path, network, preprocessing, metadata)
+    return Model(path, network, preprocessing, metadata, state)
+
+
+def _read_array(
+    path: Path,
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    name: str,
+    target: np.ndarray,
+    sizes: list[int],
+) -> None:
+    """Fill `target` from member `name`, after checking its size, dtype and shape."""
+    want = target.dtype
+    limit = target.size * want.itemsize + 4096
+    if info.file_size > limit:
+        raise _fail(path, f"array {name} is {info.file_size:,} bytes, more than its shape needs")
+    dtype, shape, fortran, handle = _read_member(path, archive, name)
+    with handle:
+        if dtype.hasobject:
+            raise _fail(path, f"array {name} holds Python objects", "object arrays are never unpickled")
+        if dtype != want or fortran or tuple(shape) != target.shape:
+            raise _fail(
+                path,
+                f"array {name} is {dtype} {tuple(shape)}{' Fortran-ordered' if fortran else ''}, "
+                f"expected {want} {target.shape} from the layer sizes {sizes}",
+            )
+        raw = handle.read(target.nbytes)
+    if len(raw) != target.nbytes:
+        raise _fail(path, f"array {name} is truncated")
+    target[...] = np.frombuffer(raw, dtype=want).reshape(target.shape)
 
 
 def finite_or_none(value: float | None) -> float | None:

@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from nncli.training import Step, Stop, Training
+from nncli.training import Step, Stop, Training, is_logged
 
 REFRESH_SECONDS = 0.1
 
@@ -113,10 +113,11 @@ class TrainingDisplay:
         return self
 
     def update(self, step: Step) -> None:
+        first = self._last is None
         self._last = step
         if self.mode == "quiet":
             return
-        if step.iteration == 1 or step.iteration % self.log_every == 0:
+        if first or is_logged(step.iteration, self.log_every):
             self._print_row(step)
         if self._progress is not None:
             now = time.perf_counter()
@@ -152,11 +153,13 @@ class TrainingDisplay:
             ("iterations", str(stop.iteration)),
             ("final cost", "—" if training.final_cost is None else f"{training.final_cost:.10g}"),
         ]
-        history = training.history
-        if history.validation_cost:
-            rows.append(("validation cost", _number(history.validation_cost[-1], 0)))
-        if history.validation_accuracy:
-            rows.append(("validation accuracy", f"{history.validation_accuracy[-1]:.4f}"))
+        validation_cost, validation_accuracy = training.final_validation
+        if validation_cost is not None:
+            rows.append(("validation cost", _number(validation_cost, 0)))
+        if validation_accuracy is not None:
+            rows.append(("validation accuracy", f"{validation_accuracy:.4f}"))
+        if training.held is not None:
+            rows.append(("parameters", f"{training.held.which}: {training.held.reason}"))
         rows.append(("time", f"{training.seconds:.2f} s"))
         rows += extra
         if saved is not None:

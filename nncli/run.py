@@ -12,11 +12,14 @@ from typing import Any
 
 import numpy as np
 
+from nncli.checkpoint import history_record, resume_record
 from nncli.config import Config
 from nncli.dataset import TrainingData
+from nncli.fileio import atomic_write_text
 from nncli.initializers import initial_weights, layer_generators
+from nncli.modelfile import finite_or_none
 from nncli.network import Network
-from nncli.training import Settings, Training
+from nncli.training import History, Settings, Training, is_logged
 
 
 def build_network(config: Config, data: TrainingData) -> Network:
@@ -43,12 +46,24 @@ def build_network(config: Config, data: TrainingData) -> Network:
 
 def settings_from(config: Config) -> Settings:
     stop = config.stopping
+    training = config.training
     return Settings(
-        learning_rate=config.training.learning_rate,
+        learning_rate=training.learning_rate,
         max_iterations=stop.max_iterations,
         gradient_tolerance=stop.gradient_tolerance,
         loss_change_tolerance=stop.loss_change_tolerance,
         patience=stop.patience,
+        batch_size=None if training.batch_size == "full" else training.batch_size,
+        optimizer=training.optimizer,
+        momentum=training.momentum,
+        beta1=training.beta1,
+        beta2=training.beta2,
+        epsilon=training.epsilon,
+        l2=training.l2,
+        gradient_clip=training.gradient_clip,
+        monitor=config.monitor,
+        restore_best=stop.restore_best,
+        seed=config.seed,
     )
 
 
@@ -57,15 +72,48 @@ def side_path(path: Path, tag: str) -> Path:
     return path.with_name(f"{path.stem}.{tag}{path.suffix or '.npz'}")
 
 
-def _finite(values: list[float]) -> list[float | None]:
-    return [v if np.isfinite(v) else None for v in values]
+def history_path(model_path: Path) -> Path:
+    """model.npz -> model.history.csv, beside the model."""
+    return model_path.with_name(f"{model_path.stem}.history.csv")
+
+
+HISTORY_COLUMNS = ("iteration", "training_cost", "validation_cost", "gradient_norm", "learning_rate", "seconds")
+
+
+def history_csv(history: History, log_every: int) -> str:
+    """One CSV row per logged iteration (1, N, 2N, … and the last), numbers round-trip exact."""
+    count = len(history.cost)
+    validation = history.validation_cost
+    lines = [",".join(HISTORY_COLUMNS)]
+    for i in range(1, count + 1):
+        if not (is_logged(i, log_every) or i == count):
+            continue
+        row = (
+            str(i),
+            repr(history.cost[i - 1]),
+            repr(validation[i - 1]) if i <= len(validation) else "",
+            repr(history.gradient_norm[i - 1]),
+            repr(history.learning_rate[i - 1]),
+            f"{history.seconds[i - 1]:.6f}",
+        )
+        lines.append(",".join(row))
+    return "\n".join(lines) + "\n"
+
+
+def write_history(model_path: Path, history: History, log_every: int) -> Path:
+    """Write history.csv beside the model (atomically); returns its path."""
+    path = history_path(model_path)
+    atomic_write_text(path, history_csv(history, log_every))
+    return path
 
 
 def model_metadata(config: Config, data: TrainingData, training: Training) -> dict[str, Any]:
-    """Everything besides the arrays that a model file records."""
+    """Everything besides the arrays that a model file records (`checkpoint.state_arrays`
+    gives the training state arrays saved beside W_l and β_l)."""
     stop = training.stop
-    assert stop is not None
-    history = training.history
+    held = training.held
+    assert stop is not None and held is not None
+    settings = training.settings
     return {
         "name": config.run_name,
         "features": data.preprocessing.feature_names,
@@ -77,6 +125,11 @@ def model_metadata(config: Config, data: TrainingData, training: Training) -> di
             "seed": config.seed,
             "init": config.network.init,
             "learning_rate": config.training.learning_rate,
+            "optimizer": settings.optimizer,
+            "batch_size": settings.batch_size if training.batches > 1 else "full",
+            "l2": settings.l2,
+            "gradient_clip": settings.gradient_clip,
+            "monitor": settings.monitor,
             "observations": data.k,
             "validation_observations": (
                 None if data.X_validation is None else int(data.X_validation.shape[1])
@@ -85,13 +138,12 @@ def model_metadata(config: Config, data: TrainingData, training: Training) -> di
             "stop_message": stop.message,
             "iterations": stop.iteration,
             "final_cost": training.final_cost,
+            "final_validation_cost": finite_or_none(training.final_validation[0]),
+            "final_validation_accuracy": training.final_validation[1],
             "seconds": round(training.seconds, 6),
-            "history": {
-                "cost": _finite(history.cost),
-                "gradient_norm": _finite(history.gradient_norm),
-                "validation_cost": _finite(history.validation_cost),
-                "validation_accuracy": history.validation_accuracy,
-            },
+            "parameters": {"which": held.which, "iteration": held.iteration, "reason": held.reason},
+            "history": history_record(training.history),
+            "resume": resume_record(training),
         },
         "config": config.model_dump(mode="json"),
         "python": platform.python_version(),

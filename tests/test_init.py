@@ -48,7 +48,7 @@ def test_init_then_train_every_dataset(name: str, target: str, tmp_path: Path) -
     model = load_model(config.with_suffix(".npz"))  # output.model: next to the config
     history = model.metadata["training"]["history"]["cost"]
     if len(history) > 1:
-        assert history[-1] < 0.5 * history[0]  # it learned something
+        assert history[-1] < 0.75 * history[0]  # it learned (early stopping may end it soon)
 
 
 @pytest.mark.parametrize(
