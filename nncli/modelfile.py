@@ -4,18 +4,25 @@ optimizer state such as adam's m and v, each a vector laid out like θ).
 
 ``metadata`` is a JSON string (a 0-d unicode array, so no pickle is ever involved) with the
 format name and version, the nncli version, layer sizes, activations, cost, feature and
-target names, the preprocessing, and the training summary with the cost history. β_l is
-stored as a vector of n_l values. Saving is atomic (`fileio.atomic_write`); loading never
-unpickles and checks everything before any array is used:
+target names, the preprocessing, and the training summary with the cost history
+(`nncli.metadata` is its schema). β_l is stored as a vector of n_l values. Saving is atomic
+(`fileio.atomic_write`) and checks the metadata it writes against the same schema. A model
+file may come from a stranger: loading never unpickles, never allocates more than the file
+can justify, and checks everything before any array is used:
 
-1. the zip directory alone: member names (exactly W1…Wm, beta1…betam, metadata and the listed
-   state arrays; no paths, no duplicates), their count, declared sizes against limits,
-   compression ratio (zip bombs);
+1. the zip directory alone: member names (no paths, no duplicates, nothing but ``.npy``
+   members), their count, the compression method and ratio (zip bombs), and that each
+   member's compressed size fits in the file;
 2. metadata: size-capped strict JSON (no NaN/Infinity, no duplicate keys), format name and
-   version, layer sizes and activations, the names of the state arrays;
-3. each array's header before its data: dtype, C order, the shape the metadata implies (a
-   state array: one value per parameter);
-4. the weights and the state are finite.
+   version (a newer one: "upgrade nncli"), then the schema (unknown keys refused), which
+   gives the layer sizes n0 … nm;
+3. the zip directory against the layer sizes: exactly the members W1…Wm, beta1…betam,
+   metadata and the listed state arrays, each declared size that of its array's shape
+   (plus a .npy header), and their total;
+4. each array's header before its data: dtype, C order, the shape the metadata implies (a
+   state array: one value per parameter), so a header that claims a huge shape is refused
+   before anything is allocated;
+5. the weights and the state are finite; the preprocessing record fits the layer sizes.
 """
 
 from __future__ import annotations
@@ -23,41 +30,67 @@ from __future__ import annotations
 import json
 import math
 import re
+import struct
+import tokenize
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from nncli import __version__
-from nncli.activations import ACTIVATION_NAMES
-from nncli.costs import COST_NAMES
 from nncli.data import Preprocessing
 from nncli.errors import ModelFileError
 from nncli.fileio import atomic_write
+from nncli.metadata import (
+    DTYPE_NAMES,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    MAX_STATE_ARRAYS,
+    MetadataProblem,
+    ModelMetadata,
+    check_metadata,
+    parameter_array_names,
+    state_name_problem,
+)
 from nncli.network import Network
 
-FORMAT_NAME = "nncli-model"
-FORMAT_VERSION = 1
-MAX_METADATA_BYTES = 64 * 1024 * 1024
-MAX_PARAMETERS = 2**31
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "Model", "load_model", "save_model", "finite_or_none"]
+
+# The metadata is a 0-d unicode array: 4 bytes per character. A run's history takes about
+# 300 bytes per iteration, so this holds some 850 000 iterations.
+MAX_METADATA_BYTES = 256 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
-DTYPES = {"float64": np.dtype("<f8"), "float32": np.dtype("<f4")}
-MAX_STATE_ARRAYS = 16
-STATE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+MAX_NPY_HEADER = 4096  # bytes a .npy header may take besides the data (numpy writes 64 or 128)
+DTYPES = {name: np.dtype(name).newbyteorder("<") for name in DTYPE_NAMES}
+MEMBER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\.npy")
+MAX_MEMBERS = 2 * 1000 + 1 + MAX_STATE_ARRAYS  # a sanity bound before the metadata is read
+
+# What reading a damaged or foreign archive can raise besides zipfile.BadZipFile (found by
+# truncating and flipping bytes of real model files, tests/test_hostile_models.py).
+_CORRUPT = (
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    SyntaxError,  # a mangled .npy header (numpy parses it as a Python literal)
+    tokenize.TokenError,
+    NotImplementedError,  # an unsupported compression method or zip feature
+    RuntimeError,  # an encrypted member
+    zlib.error,
+    struct.error,
+    OverflowError,
+    RecursionError,
+    MemoryError,
+    zipfile.LargeZipFile,
+)
 
 
 def array_names(m: int) -> list[str]:
-    return [f"W{l}" for l in range(1, m + 1)] + [f"beta{l}" for l in range(1, m + 1)] + ["metadata"]
-
-
-def _state_name_problem(name: Any, m: int) -> str | None:
-    if not isinstance(name, str) or not STATE_NAME.fullmatch(name):
-        return f"{name!r} is not a state array name (lowercase letters, digits, _)"
-    if name in array_names(m):
-        return f"{name!r} is the name of a parameter array"
-    return None
+    """The arrays of every model file with m layers: W1…Wm, beta1…betam, metadata."""
+    return parameter_array_names(m) + ["metadata"]
 
 
 def save_model(
@@ -69,7 +102,8 @@ def save_model(
     """Write the model atomically. Refuses non-finite parameters (never a file of NaN).
 
     `state` holds extra arrays of one value per parameter (laid out like θ), saved under
-    their names and listed in the metadata as ``state_arrays``.
+    their names and listed in the metadata as ``state_arrays``. The metadata must pass the
+    same checks as when loading (ValueError if not: that is a bug in the caller).
     """
     state = state or {}
     if not np.isfinite(network.theta).all():
@@ -77,7 +111,7 @@ def save_model(
             f"{path}: not saved: the parameters hold NaN or infinite values."
         )
     for name, array in state.items():
-        problem = _state_name_problem(name, network.m)
+        problem = state_name_problem(name, network.m)
         if problem or array.shape != network.theta.shape or not np.isfinite(array).all():
             raise ValueError(f"state array {name!r}: {problem or 'not a finite vector like theta'}")
     header = {
@@ -90,9 +124,19 @@ def save_model(
         "dtype": network.dtype.name,
     }
     # state_arrays lists the arrays written now, whatever a reused metadata dict says.
-    text = json.dumps(
-        {**header, **metadata, "state_arrays": sorted(state)}, allow_nan=False, ensure_ascii=False
-    )
+    record = {**metadata, **header, "state_arrays": sorted(state)}
+    try:
+        check_metadata(record)
+    except MetadataProblem as problem:
+        raise ValueError(f"model metadata nncli would refuse to load: {problem}") from None
+    text = json.dumps(record, allow_nan=False, ensure_ascii=False)
+    if 4 * len(text) > MAX_METADATA_BYTES - 4096:
+        raise ModelFileError(
+            f"{path}: not saved: its metadata would take {4 * len(text):,} bytes, more than "
+            f"the {MAX_METADATA_BYTES:,} bytes nncli reads (the history of a very long run).",
+            hint="train for fewer iterations per run (stopping.max_iterations) and continue "
+            "with --resume.",
+        )
     arrays: dict[str, np.ndarray] = {}
     for l in range(1, network.m + 1):
         arrays[f"W{l}"] = np.ascontiguousarray(network.W[l])
@@ -110,19 +154,21 @@ class Model:
     path: Path
     network: Network
     preprocessing: Preprocessing
-    metadata: dict[str, Any]
+    metadata: dict[str, Any]  # the record as stored (checked by `nncli.metadata`)
     state: dict[str, np.ndarray] = field(default_factory=dict)  # the listed state arrays
 
     @property
     def training(self) -> dict[str, Any]:
-        return self.metadata.get("training", {})
+        record = self.metadata.get("training")
+        return record if isinstance(record, dict) else {}
 
 
 def _fail(path: Path, problem: str, hint: str | None = None) -> ModelFileError:
+    problem = " ".join(problem.split())  # one line, whatever an exception message held
     return ModelFileError(f"{path}: not a usable nncli model: {problem}.", hint=hint)
 
 
-def _strict_json(path: Path, text: str) -> dict[str, Any]:
+def _strict_json(path: Path, text: str) -> Any:
     def no_constants(name: str) -> Any:
         raise ValueError(f"{name} is not allowed in model metadata")
 
@@ -130,51 +176,16 @@ def _strict_json(path: Path, text: str) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key, value in pairs:
             if key in result:
-                raise ValueError(f"duplicate key {key!r}")
+                raise ValueError(f"duplicate key {key[:60]!r}")
             result[key] = value
         return result
 
     try:
-        data = json.loads(text, parse_constant=no_constants, object_pairs_hook=no_duplicates)
-    except (ValueError, RecursionError) as error:
+        return json.loads(text, parse_constant=no_constants, object_pairs_hook=no_duplicates)
+    except RecursionError:
+        raise _fail(path, "its metadata is nested too deeply") from None
+    except ValueError as error:
         raise _fail(path, f"its metadata is not valid JSON ({error})") from None
-    if not isinstance(data, dict):
-        raise _fail(path, "its metadata is not a JSON object")
-    return data
-
-
-def _read_member(
-    path: Path, archive: zipfile.ZipFile, name: str
-) -> tuple[np.dtype, tuple[int, ...], bool, Any]:
-    """(dtype, shape, fortran_order, handle positioned at the data) from the .npy header."""
-    handle = archive.open(f"{name}.npy")
-    version = np.lib.format.read_magic(handle)
-    if version == (1, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
-    elif version in ((2, 0), (3, 0)):
-        shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
-    else:
-        raise _fail(path, f"array {name} has an unknown .npy version {version}")
-    return dtype, shape, fortran, handle
-
-
-def _check_zip(path: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
-    infos = archive.infolist()
-    if len(infos) > 2 * 1000 + 1 + MAX_STATE_ARRAYS:
-        raise _fail(path, f"it has {len(infos)} members")
-    members: dict[str, zipfile.ZipInfo] = {}
-    for info in infos:
-        name = info.filename
-        if "/" in name or "\\" in name or not name.endswith(".npy") or name.startswith("."):
-            raise _fail(path, f"unexpected member {name!r} in the archive")
-        if name in members:
-            raise _fail(path, f"member {name!r} appears twice")
-        if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
-            raise _fail(path, f"member {name!r} is compressed {info.file_size // info.compress_size}:1 (a zip bomb?)")
-        members[name[:-4]] = info
-    if "metadata" not in members:
-        raise _fail(path, "it has no metadata array", "is this a plain NumPy .npz file?")
-    return members
 
 
 def load_model(path: Path) -> Model:
@@ -183,73 +194,116 @@ def load_model(path: Path) -> Model:
         raise ModelFileError(f"{path}: model file not found.", hint="check the path.")
     if path.is_dir():
         raise ModelFileError(f"{path}: is a directory, expected a .npz model file.")
+    if not path.is_file():
+        raise ModelFileError(f"{path}: is not a regular file, expected a .npz model file.")
     try:
-        with zipfile.ZipFile(path) as archive:
-            return _load(path, archive)
+        handle = open(path, "rb")
+    except OSError as error:
+        raise ModelFileError(f"{path}: cannot read the model file: {error.strerror}.") from None
+    try:
+        with handle, zipfile.ZipFile(handle) as archive:
+            return _load(path, archive, path.stat().st_size)
+    except ModelFileError:
+        raise
     except zipfile.BadZipFile:
         raise _fail(path, "it is not a .npz (zip) file, or it is truncated") from None
-    except (OSError, EOFError, ValueError, KeyError, zipfile.LargeZipFile) as error:
-        if isinstance(error, ModelFileError):
-            raise
+    except _CORRUPT as error:
         raise _fail(path, f"it is corrupt ({type(error).__name__}: {error})") from None
 
 
-def _load(path: Path, archive: zipfile.ZipFile) -> Model:
-    members = _check_zip(path, archive)
-    info = members["metadata"]
+def _check_zip(path: Path, archive: zipfile.ZipFile, file_size: int) -> dict[str, zipfile.ZipInfo]:
+    """Step 1: what the zip directory alone says, before any member is read."""
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise _fail(path, f"it has {len(infos):,} members")
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in infos:
+        name = info.filename
+        if not MEMBER_NAME.fullmatch(name):
+            raise _fail(path, f"unexpected member {name[:80]!r} in the archive")
+        if name[:-4] in members:
+            raise _fail(path, f"member {name!r} appears twice")
+        if info.flag_bits & 0x1:
+            raise _fail(path, f"member {name!r} is encrypted")
+        if info.compress_type == zipfile.ZIP_STORED:
+            if info.compress_size != info.file_size:
+                raise _fail(path, f"member {name!r} is stored with two different sizes")
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            if info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+                ratio = info.file_size // max(info.compress_size, 1)
+                raise _fail(path, f"member {name!r} is compressed {ratio:,}:1 (a zip bomb?)")
+        else:
+            raise _fail(path, f"member {name!r} uses compression method {info.compress_type}, not stored or deflate")
+        if info.header_offset + info.compress_size > file_size:
+            raise _fail(path, f"member {name!r} claims more bytes than the file has (truncated?)")
+        members[name[:-4]] = info
+    if "metadata" not in members:
+        raise _fail(path, "it has no metadata array", "is this a plain NumPy .npz file?")
+    return members
+
+
+def _read_header(path: Path, archive: zipfile.ZipFile, name: str) -> tuple[np.dtype, tuple[int, ...], bool, BinaryIO]:
+    """(dtype, shape, fortran_order, handle positioned at the data) from the .npy header."""
+    handle = archive.open(f"{name}.npy")
+    try:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+        else:
+            raise _fail(path, f"array {name} has an unknown .npy version {version}")
+    except BaseException:
+        handle.close()
+        raise
+    return dtype, tuple(shape), fortran, handle
+
+
+def _read_metadata(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any]:
+    """Step 2: the metadata text, parsed and checked against `nncli.metadata`."""
     if info.file_size > MAX_METADATA_BYTES:
         raise _fail(path, f"its metadata is {info.file_size:,} bytes (limit {MAX_METADATA_BYTES:,})")
-    dtype, shape, _, handle = _read_member(path, archive, "metadata")
+    dtype, shape, _, handle = _read_header(path, archive, "metadata")
     with handle:
-        if dtype.kind != "U" or shape != ():
+        if dtype.hasobject or dtype.kind != "U" or shape != ():
             raise _fail(path, "its metadata is not a text array", "object arrays are never unpickled")
-        raw = handle.read(MAX_METADATA_BYTES + 1)
-    text = np.frombuffer(raw, dtype=dtype, count=1)[0] if len(raw) >= dtype.itemsize else None
-    if text is None:
+        if dtype.itemsize > info.file_size:
+            raise _fail(path, f"its metadata header claims {dtype.itemsize:,} bytes, the member has {info.file_size:,}")
+        raw = handle.read(dtype.itemsize)
+    if len(raw) != dtype.itemsize:
         raise _fail(path, "its metadata is truncated")
-    metadata = _strict_json(path, str(text))
+    try:
+        text = str(np.frombuffer(raw, dtype=dtype, count=1)[0])
+    except (ValueError, UnicodeDecodeError):
+        raise _fail(path, "its metadata is not text") from None
+    data = _strict_json(path, text)
+    try:
+        check_metadata(data)
+    except MetadataProblem as problem:
+        if problem.upgrade:
+            found = data.get("nncli_version") if isinstance(data.get("nncli_version"), str) else "?"
+            raise ModelFileError(
+                f"{path}: written by nncli {found[:40]} in model format "
+                f"{data['format_version']}; this nncli ({__version__}) reads format {FORMAT_VERSION}.",
+                hint="upgrade nncli: pip install --upgrade nncli.",
+            ) from None
+        raise _fail(path, problem.problem) from None
+    return data
 
-    if metadata.get("format") != FORMAT_NAME:
-        raise _fail(path, f"its metadata format is {metadata.get('format')!r}, not {FORMAT_NAME!r}")
-    version = metadata.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise _fail(path, "its format_version is missing")
-    if version > FORMAT_VERSION:
-        raise ModelFileError(
-            f"{path}: written by nncli {metadata.get('nncli_version', '?')} in model format "
-            f"{version}; this nncli ({__version__}) reads format {FORMAT_VERSION}.",
-            hint="upgrade nncli: pip install --upgrade nncli.",
-        )
-    sizes = metadata.get("layer_sizes")
-    activations = metadata.get("activations")
-    cost = metadata.get("cost")
-    dtype_name = metadata.get("dtype")
-    if (
-        not isinstance(sizes, list)
-        or len(sizes) < 2
-        or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 10**7 for n in sizes)
-    ):
-        raise _fail(path, f"its layer_sizes {sizes!r} are not a list of positive whole numbers")
-    m = len(sizes) - 1
-    if not isinstance(activations, list) or len(activations) != m or not all(a in ACTIVATION_NAMES for a in activations):
-        raise _fail(path, f"its activations {activations!r} do not fit {m} layers")
-    if cost not in COST_NAMES:
-        raise _fail(path, f"its cost {cost!r} is unknown")
-    if dtype_name not in DTYPES:
-        raise _fail(path, f"its dtype {dtype_name!r} is not float64 or float32")
-    count = sum(n * (p + 1) for p, n in zip(sizes, sizes[1:]))
-    if count > MAX_PARAMETERS:
-        raise _fail(path, f"it claims {count:,} parameters")
-    state_names = metadata.get("state_arrays", [])
-    if not isinstance(state_names, list) or len(state_names) > MAX_STATE_ARRAYS:
-        raise _fail(path, f"its state_arrays {state_names!r} are not a list of up to {MAX_STATE_ARRAYS} names")
-    for name in state_names:
-        problem = _state_name_problem(name, m)
-        if problem:
-            raise _fail(path, f"its state_arrays are wrong: {problem}")
-    if len(set(state_names)) != len(state_names):
-        raise _fail(path, "its state_arrays name an array twice")
-    expected = set(array_names(m)) | set(state_names)
+
+def _check_members(
+    path: Path, members: dict[str, zipfile.ZipInfo], record: ModelMetadata, dtype: np.dtype
+) -> dict[str, tuple[int, ...]]:
+    """Step 3: the members against the layer sizes. Returns each array's expected shape."""
+    sizes, m = record.layer_sizes, record.m
+    count = record.parameter_count  # at most MAX_PARAMETERS (check_metadata)
+    shapes: dict[str, tuple[int, ...]] = {}
+    for l in range(1, m + 1):
+        shapes[f"W{l}"] = (sizes[l], sizes[l - 1])
+        shapes[f"beta{l}"] = (sizes[l],)
+    for name in record.state_arrays:
+        shapes[name] = (count,)
+    expected = set(shapes) | {"metadata"}
     if set(members) != expected:
         extra = sorted(set(members) - expected)
         absent = sorted(expected - set(members))
@@ -262,55 +316,88 @@ def _load(path: Path, archive: zipfile.ZipFile) -> Model:
             if part
         )
         raise _fail(path, f"its arrays do not match {m} layers ({detail})")
+    total = 0
+    for name, shape in shapes.items():
+        declared = members[name].file_size
+        needed = math.prod(shape) * dtype.itemsize
+        limit = needed + MAX_NPY_HEADER
+        if declared < needed:
+            # Before anything is allocated: a file must hold (stored) or be able to
+            # decompress to (deflate, ratio capped) the values it claims.
+            raise _fail(
+                path,
+                f"array {name} is {declared:,} bytes, too few for the {shape} {dtype.name} "
+                f"values of the layer sizes {sizes}",
+            )
+        if declared > limit:
+            raise _fail(
+                path,
+                f"array {name} is {declared:,} bytes, more than the {shape} {dtype.name} values "
+                f"of the layer sizes {sizes} need",
+            )
+        total += declared
+    if total > sum(math.prod(shape) for shape in shapes.values()) * dtype.itemsize + MAX_NPY_HEADER * len(shapes):
+        raise _fail(path, f"its arrays take {total:,} bytes, more than the layer sizes {sizes} need")
+    return shapes
 
-    want = DTYPES[dtype_name]
-    network = Network(sizes, activations, cost, want)
-    for l in range(1, m + 1):
+
+def _load(path: Path, archive: zipfile.ZipFile, file_size: int) -> Model:
+    members = _check_zip(path, archive, file_size)
+    metadata = _read_metadata(path, archive, members["metadata"])
+    record = ModelMetadata.model_validate(metadata)
+    want = DTYPES[record.dtype]
+    shapes = _check_members(path, members, record, want)
+    sizes = record.layer_sizes
+    network = Network(sizes, record.activations, record.cost, want)
+    for l in range(1, record.m + 1):
         for name, target in ((f"W{l}", network.W[l]), (f"beta{l}", network.beta[l][:, 0])):
-            _read_array(path, archive, members[name], name, target, sizes)
+            _read_array(path, archive, name, target, sizes)
     if not np.isfinite(network.theta).all():
         raise _fail(path, "its weights hold NaN or infinite values")
     state: dict[str, np.ndarray] = {}
-    for name in state_names:
-        state[name] = np.empty(count, want)
-        _read_array(path, archive, members[name], name, state[name], sizes)
+    for name in record.state_arrays:
+        state[name] = np.empty(shapes[name], want)
+        _read_array(path, archive, name, state[name], sizes)
         if not np.isfinite(state[name]).all():
             raise _fail(path, f"its state array {name} holds NaN or infinite values")
     try:
-        preprocessing = Preprocessing.from_dict(metadata["preprocessing"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise _fail(path, f"its preprocessing record is incomplete ({error})") from None
+        preprocessing = Preprocessing.from_dict(record.preprocessing)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise _fail(path, f"its preprocessing record is invalid ({error})") from None
     if len(preprocessing.input_names) != sizes[0] or len(preprocessing.output_names) != sizes[-1]:
         raise _fail(path, "its preprocessing does not fit its layer sizes")
+    for key, names in (
+        ("features", preprocessing.feature_names),
+        ("targets", preprocessing.target_names),
+        ("inputs", preprocessing.input_names),
+        ("outputs", preprocessing.output_names),
+    ):
+        listed = getattr(record, key)
+        if listed is not None and listed != names:
+            raise _fail(path, f"its {key} do not match its preprocessing record")
     return Model(path, network, preprocessing, metadata, state)
 
 
 def _read_array(
-    path: Path,
-    archive: zipfile.ZipFile,
-    info: zipfile.ZipInfo,
-    name: str,
-    target: np.ndarray,
-    sizes: list[int],
+    path: Path, archive: zipfile.ZipFile, name: str, target: np.ndarray, sizes: list[int]
 ) -> None:
-    """Fill `target` from member `name`, after checking its size, dtype and shape."""
+    """Step 4: fill `target` from member `name`, after checking its dtype and shape."""
     want = target.dtype
-    limit = target.size * want.itemsize + 4096
-    if info.file_size > limit:
-        raise _fail(path, f"array {name} is {info.file_size:,} bytes, more than its shape needs")
-    dtype, shape, fortran, handle = _read_member(path, archive, name)
+    dtype, shape, fortran, handle = _read_header(path, archive, name)
     with handle:
         if dtype.hasobject:
             raise _fail(path, f"array {name} holds Python objects", "object arrays are never unpickled")
-        if dtype != want or fortran or tuple(shape) != target.shape:
+        if dtype != want or fortran or shape != target.shape:
             raise _fail(
                 path,
-                f"array {name} is {dtype} {tuple(shape)}{' Fortran-ordered' if fortran else ''}, "
+                f"array {name} is {dtype} {shape}{' Fortran-ordered' if fortran else ''}, "
                 f"expected {want} {target.shape} from the layer sizes {sizes}",
             )
         raw = handle.read(target.nbytes)
-    if len(raw) != target.nbytes:
-        raise _fail(path, f"array {name} is truncated")
+        if len(raw) != target.nbytes:
+            raise _fail(path, f"array {name} is truncated")
+        if handle.read(1):
+            raise _fail(path, f"array {name} has bytes after its data")
     target[...] = np.frombuffer(raw, dtype=want).reshape(target.shape)
 
 
