@@ -22,6 +22,7 @@ from nncli.data import (
     split_rows,
 )
 from nncli.errors import ConfigError, DataError
+from nncli.metadata import MAX_LAYER_SIZE, MAX_PARAMETERS
 
 
 @dataclass
@@ -190,6 +191,20 @@ def check_network_against_data(config: Config, data: TrainingData) -> None:
             f"{'is' if n_out == 1 else 'are'} {n_out} target{'s' if n_out != 1 else ''} "
             f"({', '.join(preprocessing.target_names)})",
             f"set network.layers[{m - 1}].neurons: {n_out} (one neuron per target).",
+        )
+    sizes = [n0] + [layer.neurons for layer in layers]
+    for l, n in enumerate(sizes[1:], start=1):
+        if n > MAX_LAYER_SIZE:
+            raise config.error(
+                ("network", "layers", l - 1, "neurons"),
+                f"L{l} has {n:,} neurons; nncli networks have at most {MAX_LAYER_SIZE:,} per layer",
+            )
+    count = sum(n * (p + 1) for p, n in zip(sizes, sizes[1:]))
+    if count > MAX_PARAMETERS:
+        raise config.error(
+            ("network", "layers"),
+            f"the network {' → '.join(map(str, sizes))} has {count:,} parameters; a model file "
+            f"holds at most {MAX_PARAMETERS:,}",
         )
     first = layers[0]
     if first.weights is not None and len(first.weights[0]) != n0:
