@@ -22,11 +22,13 @@ from nncli.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     NncliError,
+    ResourceError,
 )
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 success, 1 internal error or failed gradcheck (please report it), 2 usage or config error, "
-    "3 data or model-file error, 4 training diverged, 130 interrupted (Ctrl-C)."
+    "Exit codes, the same for every command: 0 success; 1 internal error or failed gradcheck "
+    "(a bug: please report it); 2 usage or config error, an output that cannot be written, or "
+    "out of memory; 3 data or model-file error; 4 training diverged; 130 interrupted (Ctrl-C)."
 )
 
 app = typer.Typer(
@@ -82,6 +84,15 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(code=EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
+        except MemoryError:
+            raise fail(
+                ResourceError(
+                    "out of memory: this machine cannot hold what the command needs (a network "
+                    "with many parameters, many observations, or a large chunk of rows).",
+                    hint="use a smaller network or fewer rows (or a smaller --chunk-rows for "
+                    "predict and evaluate).",
+                )
+            ) from None
         except Exception:
             console = _stderr()
             console.print(Text(traceback.format_exc()))

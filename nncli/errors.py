@@ -10,7 +10,7 @@ from __future__ import annotations
 # Exit codes, the same for every command (README "Exit codes").
 EXIT_OK = 0
 EXIT_INTERNAL = 1
-EXIT_USAGE = 2  # usage or config error
+EXIT_USAGE = 2  # usage or config error; an output that cannot be written; out of memory
 EXIT_DATA = 3  # data error: CSV files and model files
 EXIT_DIVERGED = 4  # training diverged (NaN or infinite cost or gradient)
 EXIT_INTERRUPTED = 130  # Ctrl-C
@@ -36,6 +36,17 @@ class ConfigError(NncliError):
     """The YAML config (or a --set override, or a command-line argument) is wrong."""
 
     exit_code = EXIT_USAGE
+
+
+class ResourceError(NncliError):
+    """The machine cannot carry out what was asked: out of memory, or an output file that
+    cannot be written. Exit code 2, as for a request to change (not a bug in nncli)."""
+
+    exit_code = EXIT_USAGE
+
+
+class OutputError(ResourceError):
+    """A file nncli writes could not be written (a full disk, a read-only folder)."""
 
 
 class DataError(NncliError):

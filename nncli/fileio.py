@@ -6,12 +6,13 @@ temporary file behind.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from nncli.errors import ConfigError
+from nncli.errors import ConfigError, OutputError
 
 
 def _umask() -> int:
@@ -35,9 +36,16 @@ def check_writable(path: Path, what: str = "output") -> None:
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write `path` through `write(handle)` atomically; creates missing parent folders."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write `path` through `write(handle)` atomically; creates missing parent folders.
+
+    An OSError (a full disk, a folder that cannot be written) becomes an `OutputError`;
+    any failure, Ctrl-C included, removes the temporary file and leaves `path` as it was.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise _output_error(path, error) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -45,12 +53,24 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
             os.fsync(handle.fileno())
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         try:
             os.unlink(temporary)
-        except FileNotFoundError:
+        except OSError:
             pass
+        if isinstance(error, OSError):
+            raise _output_error(path, error) from None
         raise
+
+
+def _output_error(path: Path, error: OSError) -> OutputError:
+    reason = error.strerror or str(error) or type(error).__name__
+    return OutputError(
+        f"{path}: could not be written: {reason}; nothing was changed (no partial file is left).",
+        hint="free some disk space or choose another folder (--output)."
+        if error.errno == errno.ENOSPC
+        else None,
+    )
 
 
 def atomic_write_text(path: Path, text: str) -> None:

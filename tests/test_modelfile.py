@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nncli.cli import app
-from nncli.errors import ModelFileError
+from nncli.errors import ModelFileError, OutputError
 from nncli.fileio import atomic_write
 from nncli.modelfile import load_model, save_model
 
@@ -37,15 +37,18 @@ def test_refuses_to_save_nan(model_path, tmp_path):
     assert not (tmp_path / "nan.npz").exists()
 
 
-@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
-def test_failed_write_keeps_the_previous_file(model_path, failure):
+@pytest.mark.parametrize(
+    ("failure", "raised"),
+    [(OSError(28, "No space left on device"), OutputError), (KeyboardInterrupt(), KeyboardInterrupt)],
+)
+def test_failed_write_keeps_the_previous_file(model_path, failure, raised):
     before = model_path.read_bytes()
 
     def write(handle):
         handle.write(b"partial")
         raise failure
 
-    with pytest.raises(type(failure)):
+    with pytest.raises(raised):
         atomic_write(model_path, write)
     assert model_path.read_bytes() == before
     assert not [name for name in os.listdir(model_path.parent) if name.endswith(".tmp")]
