@@ -202,6 +202,108 @@ def train(
     )
 
 
+def _check_delimiter(delimiter: str | None) -> None:
+    from nncli.errors import ConfigError
+
+    if delimiter is not None and len(delimiter) != 1:
+        raise ConfigError(
+            f"--delimiter {delimiter!r}: give one character, such as , or ; "
+            "(for a tab: --delimiter $'\\t')."
+        )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
+def _silence_broken_pipe() -> None:
+    """The reader of stdout went away (e.g. `| head`): stop quietly, without a traceback
+    when Python flushes stdout on exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+@app.command()
+@handle_errors
+def predict(
+    model: Annotated[Path, typer.Argument(help="A model file saved by nncli train (.npz).")],
+    data: Annotated[
+        Path,
+        typer.Argument(help="CSV file with the model's feature columns, in any order; other columns are ignored."),
+    ],
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="Write the CSV to FILE (atomically: complete or not at all) instead of stdout."),
+    ] = None,
+    keep: Annotated[
+        Optional[list[str]],
+        typer.Option("--keep", metavar="COLUMN", help="Copy COLUMN of DATA (e.g. an id) to the output, as text, before the predictions. Repeatable."),
+    ] = None,
+    delimiter: Annotated[
+        Optional[str], typer.Option("--delimiter", help="The delimiter of DATA; default: detect , ; or tab.")
+    ] = None,
+    chunk_rows: Annotated[
+        int,
+        typer.Option("--chunk-rows", min=1, help="Rows read, predicted and written at a time; memory grows with it."),
+    ] = 100_000,
+) -> None:
+    """Predict for every row of a CSV file: one output row per input row, in order.
+
+    Regression: `<target>_predicted` in the units of the training data. Classification:
+    `<target>_predicted` holds the class label, plus `<target>_probability_<class>` for
+    each class. Target columns in DATA are ignored. The file is streamed --chunk-rows rows
+    at a time, so its size does not matter.
+    """
+    import io
+
+    from nncli.errors import ConfigError
+    from nncli.fileio import atomic_write, check_writable
+    from nncli.modelfile import load_model
+    from nncli.predict import Prediction, write_csv
+
+    _check_delimiter(delimiter)
+    if output is not None:
+        for other, what in ((model, "model"), (data, "data")):
+            if _same_file(output, other):
+                raise ConfigError(f"--output {output}: is the {what} file; give another file name.")
+        check_writable(output, "predictions")
+    loaded = load_model(model)
+    prediction = Prediction(loaded, data, keep or [], delimiter, chunk_rows)
+    if output is None:
+        try:
+            write_csv(prediction, sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_broken_pipe()
+            return
+    else:
+
+        def write(handle: Any) -> None:
+            text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+            write_csv(prediction, text)
+            text.flush()
+            text.detach()
+
+        atomic_write(output, write)
+    if prediction.unpredicted:
+        warn(
+            f"{prediction.unpredicted} of {prediction.rows} rows have missing feature cells "
+            f"(the first: line {prediction.first_unpredicted}, column "
+            f"{prediction.first_unpredicted_column!r}); the model was trained with "
+            "data.missing: drop, so their prediction cells are empty."
+        )
+    if output is not None:
+        _stderr().print(Text(f"predictions for {prediction.rows} rows written to {output}"))
+
+
 def _diverged_error(message: str, learning_rate: float, saved: Path, model_path: Path) -> NncliError:
     from nncli.errors import DivergedError
 
