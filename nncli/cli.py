@@ -7,6 +7,7 @@ import functools
 import signal
 import sys
 import traceback
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
@@ -16,6 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from nncli import __version__
+from nncli.views import MAX_COLUMNS, MAX_ROWS
 from nncli.errors import (
     EXIT_DIVERGED,
     EXIT_INTERNAL,
@@ -302,6 +304,94 @@ def predict(
         )
     if output is not None:
         _stderr().print(Text(f"predictions for {prediction.rows} rows written to {output}"))
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _report_console() -> Console:
+    """stdout for tables: the terminal's width, or unlimited when piped (no squeezed cells)."""
+    return Console(soft_wrap=True, highlight=False, width=None if sys.stdout.isatty() else 10_000)
+
+
+def _print_json(content: Any) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(content, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+FORMAT_HELP = "table: rich tables; json: the same content as JSON, for scripts."
+
+
+@app.command()
+@handle_errors
+def inspect(
+    model: Annotated[Path, typer.Argument(help="A model file saved by nncli train (.npz).")],
+    full: Annotated[
+        bool, typer.Option("--full", help=f"Show every row and column of the matrices (default: at most {MAX_ROWS} × {MAX_COLUMNS}).")
+    ] = False,
+    layer: Annotated[
+        Optional[int], typer.Option("--layer", metavar="N", help="Show the parameters of layer L_N only (W_N and β_N).")
+    ] = None,
+    precision: Annotated[
+        int, typer.Option("--precision", metavar="P", min=1, max=17, help="Significant digits of the numbers shown.")
+    ] = 4,
+    format_: Annotated[OutputFormat, typer.Option("--format", help=FORMAT_HELP)] = OutputFormat.table,
+) -> None:
+    """Show what a model file holds: architecture, cost, training summary, features and
+    preprocessing, and every W_l (n_l × n_(l-1)) and β_l (n_l × 1).
+
+    The file is only read, never changed. --format json prints the same content with the
+    matrices as nested lists in full precision (--full and --precision apply to tables).
+    """
+    from nncli.inspection import inspection
+    from nncli.modelfile import load_model
+    from nncli.views import render_inspection
+
+    content = inspection(load_model(model), layer)
+    if format_ is OutputFormat.json:
+        _print_json(content)
+        return
+    render_inspection(_report_console(), content, full, precision)
+
+
+@app.command()
+@handle_errors
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="A model file saved by nncli train (.npz).")],
+    data: Annotated[
+        Path, typer.Argument(help="CSV file with the model's feature and target columns (any order).")
+    ],
+    delimiter: Annotated[
+        Optional[str], typer.Option("--delimiter", help="The delimiter of DATA; default: detect , ; or tab.")
+    ] = None,
+    precision: Annotated[
+        int, typer.Option("--precision", metavar="P", min=1, max=17, help="Significant digits of the numbers shown.")
+    ] = 4,
+    format_: Annotated[OutputFormat, typer.Option("--format", help=FORMAT_HELP)] = OutputFormat.table,
+    chunk_rows: Annotated[
+        int, typer.Option("--chunk-rows", min=1, help="Rows read and scored at a time; memory grows with it.")
+    ] = 100_000,
+) -> None:
+    """Score a model on a CSV file that has the targets.
+
+    Regression: the model's cost (as training minimized it), and MSE, RMSE, MAE and R² per
+    target in the target's original units. Classification: the model's cost, accuracy,
+    precision, recall and F1 per class, and the confusion matrix with the class labels.
+    """
+    from nncli.evaluate import evaluate_file
+    from nncli.modelfile import load_model
+    from nncli.views import render_evaluation
+
+    _check_delimiter(delimiter)
+    report = evaluate_file(load_model(model), data, delimiter, chunk_rows)
+    if format_ is OutputFormat.json:
+        _print_json(report)
+        return
+    render_evaluation(_report_console(), report, precision)
 
 
 def _diverged_error(message: str, learning_rate: float, saved: Path, model_path: Path) -> NncliError:
