@@ -4,6 +4,7 @@ render. Only this module prints errors and chooses exit codes (see `nncli.errors
 from __future__ import annotations
 
 import functools
+import os
 import signal
 import sys
 import traceback
@@ -17,13 +18,13 @@ from rich.console import Console
 from rich.text import Text
 
 from nncli import __version__
-from nncli.views import MAX_COLUMNS, MAX_ROWS
 from nncli.errors import (
     EXIT_DIVERGED,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     NncliError,
 )
+from nncli.views import MAX_COLUMNS, MAX_ROWS
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success, 1 internal error (please report it), 2 usage or config error, "
@@ -50,6 +51,14 @@ def _stderr() -> Console:
     return Console(stderr=True, soft_wrap=True, highlight=False)
 
 
+class _Console(Console):
+    """A rich Console for `stdout_is_the_result` commands: a closed stdout raises
+    BrokenPipeError, instead of rich's own SystemExit(1)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def _stdout() -> Console:
     return Console(soft_wrap=True, highlight=False)
 
@@ -68,6 +77,16 @@ def fail(error: NncliError) -> typer.Exit:
     if error.hint:
         console.print(Text("help: ", style="bold cyan") + Text(error.hint))
     return typer.Exit(code=error.exit_code)
+
+
+def _silence_broken_pipe() -> None:
+    """The reader of stdout went away (e.g. `| head`): stop quietly, without a traceback
+    when Python flushes stdout on exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -96,6 +115,23 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                 )
             )
             raise typer.Exit(code=EXIT_INTERNAL) from None
+
+    return wrapper
+
+
+def stdout_is_the_result(command: Callable[..., Any]) -> Callable[..., Any]:
+    """For commands whose result is what they write to stdout (predict, inspect, evaluate):
+    a reader that stops reading (`nncli predict … | head`) has all it wanted, so a closed
+    pipe ends the command quietly with exit code 0. (Not for train, whose result is the
+    model file it has yet to save.)"""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except BrokenPipeError:
+            _silence_broken_pipe()
+            raise typer.Exit(code=0) from None
 
     return wrapper
 
@@ -221,20 +257,9 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _silence_broken_pipe() -> None:
-    """The reader of stdout went away (e.g. `| head`): stop quietly, without a traceback
-    when Python flushes stdout on exit."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
-
-
 @app.command()
 @handle_errors
+@stdout_is_the_result
 def predict(
     model: Annotated[Path, typer.Argument(help="A model file saved by nncli train (.npz).")],
     data: Annotated[
@@ -280,12 +305,8 @@ def predict(
     loaded = load_model(model)
     prediction = Prediction(loaded, data, keep or [], delimiter, chunk_rows)
     if output is None:
-        try:
-            write_csv(prediction, sys.stdout)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            _silence_broken_pipe()
-            return
+        write_csv(prediction, sys.stdout)
+        sys.stdout.flush()
     else:
 
         def write(handle: Any) -> None:
@@ -313,7 +334,7 @@ class OutputFormat(str, Enum):
 
 def _report_console() -> Console:
     """stdout for tables: the terminal's width, or unlimited when piped (no squeezed cells)."""
-    return Console(soft_wrap=True, highlight=False, width=None if sys.stdout.isatty() else 10_000)
+    return _Console(soft_wrap=True, highlight=False, width=None if sys.stdout.isatty() else 10_000)
 
 
 def _print_json(content: Any) -> None:
@@ -324,21 +345,27 @@ def _print_json(content: Any) -> None:
 
 
 FORMAT_HELP = "table: rich tables; json: the same content as JSON, for scripts."
+PRECISION = typer.Option(
+    "--precision", metavar="P", min=1, max=17, help="Significant digits of the numbers shown."
+)
 
 
 @app.command()
 @handle_errors
+@stdout_is_the_result
 def inspect(
     model: Annotated[Path, typer.Argument(help="A model file saved by nncli train (.npz).")],
     full: Annotated[
-        bool, typer.Option("--full", help=f"Show every row and column of the matrices (default: at most {MAX_ROWS} × {MAX_COLUMNS}).")
+        bool,
+        typer.Option(
+            "--full",
+            help=f"Show every row and column of the matrices (default: at most {MAX_ROWS} × {MAX_COLUMNS}).",
+        ),
     ] = False,
     layer: Annotated[
         Optional[int], typer.Option("--layer", metavar="N", help="Show the parameters of layer L_N only (W_N and β_N).")
     ] = None,
-    precision: Annotated[
-        int, typer.Option("--precision", metavar="P", min=1, max=17, help="Significant digits of the numbers shown.")
-    ] = 4,
+    precision: Annotated[int, PRECISION] = 4,
     format_: Annotated[OutputFormat, typer.Option("--format", help=FORMAT_HELP)] = OutputFormat.table,
 ) -> None:
     """Show what a model file holds: architecture, cost, training summary, features and
@@ -360,6 +387,7 @@ def inspect(
 
 @app.command()
 @handle_errors
+@stdout_is_the_result
 def evaluate(
     model: Annotated[Path, typer.Argument(help="A model file saved by nncli train (.npz).")],
     data: Annotated[
@@ -368,9 +396,7 @@ def evaluate(
     delimiter: Annotated[
         Optional[str], typer.Option("--delimiter", help="The delimiter of DATA; default: detect , ; or tab.")
     ] = None,
-    precision: Annotated[
-        int, typer.Option("--precision", metavar="P", min=1, max=17, help="Significant digits of the numbers shown.")
-    ] = 4,
+    precision: Annotated[int, PRECISION] = 4,
     format_: Annotated[OutputFormat, typer.Option("--format", help=FORMAT_HELP)] = OutputFormat.table,
     chunk_rows: Annotated[
         int, typer.Option("--chunk-rows", min=1, help="Rows read and scored at a time; memory grows with it.")

@@ -74,7 +74,7 @@ class Prediction:
         return self.keep + self.prediction_columns
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
-        preprocessing, network = self.model.preprocessing, self.model.network
+        preprocessing = self.model.preprocessing
         for table in model_chunks(
             preprocessing, self.path, self.keep, False, self.delimiter, self.chunk_rows
         ):
@@ -133,12 +133,18 @@ def write_csv(prediction: Prediction, handle: TextIO) -> int:
         if header:
             handle.write(",".join(_quote(name) for name in prediction.columns) + "\n")
             header = False
-        columns = [_cells(frame[name]) for name in prediction.columns]
-        if len(columns) == 1:  # a lone empty cell would be a blank line: quote it
-            columns = [[cell or '""' for cell in columns[0]]]
-        if len(frame):
+        # A block of rows at a time: the cell texts are Python strings, several times the
+        # size of the numbers, so they are never made for a whole chunk at once.
+        for start in range(0, len(frame), WRITE_ROWS):
+            block = frame.iloc[start : start + WRITE_ROWS]
+            columns = [_cells(block[name]) for name in prediction.columns]
+            if len(columns) == 1:  # a lone empty cell would be a blank line: quote it
+                columns = [[cell or '""' for cell in columns[0]]]
             handle.write("\n".join(map(",".join, zip(*columns))) + "\n")
     return prediction.rows
+
+
+WRITE_ROWS = 8192
 
 
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]')

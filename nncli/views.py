@@ -136,7 +136,8 @@ def render_training(console: Console, training: dict[str, Any], precision: int) 
     settings = [
         f"{name} {value}"
         for name, value in (
-            ("learning_rate", None if training["learning_rate"] is None else f"{training['learning_rate']:g}"),
+            ("learning_rate", None if training["learning_rate"] is None
+             else f"{training['learning_rate']:g}"),
             ("init", training["init"]),
             ("seed", training["seed"]),
         )

@@ -118,7 +118,9 @@ def test_two_targets_cost_is_half_the_summed_mse(tmp_path: Path) -> None:
         [TargetColumn("y", "numeric"), TargetColumn("y2", "numeric")],
         scaling="none",
     )
-    model = handmade(tmp_path / "two.npz", preprocessing, ["identity"], "mse", [([[2.0], [-1.0]], [1.0, 0.0])])
+    model = handmade(
+        tmp_path / "two.npz", preprocessing, ["identity"], "mse", [([[2.0], [-1.0]], [1.0, 0.0])]
+    )
     data = _write(tmp_path / "two.csv", "y2,x,y\n0,0,1\n-1,1,4\n-2,2,4\n-2,3,8\n")
     report = evaluate_json(model, data)
     assert report["cost"]["value"] == pytest.approx(0.5, rel=1e-15)

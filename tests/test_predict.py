@@ -329,3 +329,25 @@ def test_newer_model_format_says_upgrade(iris_model: Path, tmp_path: Path) -> No
     assert f"in model format {FORMAT_VERSION + 1}" in message
     assert "help: upgrade nncli" in message
 
+
+
+def test_a_closed_pipe_ends_quietly(iris_model: Path, tmp_path: Path) -> None:
+    """`nncli predict … | head -n 1`: exit code 0 and nothing on stderr, not a traceback."""
+    import subprocess
+    import sys
+
+    rows = pd.read_csv(DATASETS / "iris.csv")
+    big = tmp_path / "big.csv"
+    pd.concat([rows] * 200).to_csv(big, index=False)  # 30000 rows: more than a pipe holds
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nncli", "predict", str(iris_model), str(big), "--chunk-rows", "1000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith(b"species_predicted,")
+    process.stdout.close()
+    stderr = process.stderr.read()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 0
+    assert stderr == b""
