@@ -68,18 +68,13 @@ def _head_lines(path: Path, count: int = SNIFF_LINES) -> list[str]:
     return lines
 
 
-def _raw_lines(path: Path, numbers: list[int]) -> dict[int, str]:
-    """Physical lines `numbers` (1-based) of a file, read in one pass (only when checking
-    rows with missing cells, so a chunk of a large file costs one scan, not one per row)."""
-    wanted, last = set(numbers), max(numbers, default=0)
-    found: dict[int, str] = {}
+def _raw_line(path: Path, number: int) -> str:
+    """Physical line `number` (1-based) of a file; only read when reporting an error."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
         for index, line in enumerate(handle, start=1):
-            if index in wanted:
-                found[index] = line.rstrip("\r\n")
-            if index >= last:
-                break
-    return found
+            if index == number:
+                return line.rstrip("\r\n")
+    return ""
 
 
 @dataclass
@@ -154,10 +149,9 @@ def _parser_error(path: Path, error: Exception, delimiter: str, names: list[str]
 
 def _short_rows(table: Table, names: list[str], rows: pd.Index) -> None:
     """Raise for the first of `rows` (rows with missing cells) that has too few fields."""
-    lines = _raw_lines(table.path, [table.line(index) for index in rows[:200]])
     for index in rows[:200]:
         number = table.line(index)
-        raw = lines.get(number, "")
+        raw = _raw_line(table.path, number)
         fields = next(csv.reader([raw], delimiter=table.delimiter), [])
         if raw.strip() and len(fields) < len(names):
             raise DataError(
@@ -202,9 +196,8 @@ def iter_csv(
 ) -> Iterator[Table]:
     """Read a CSV file a chunk of rows at a time (for predict on files of any size).
 
-    Each chunk's column types are inferred from that chunk alone; `text_columns` (those of
-    them the file has) are always read as text, so that an id such as ``007`` or a category
-    such as ``"2"`` reads the same in every chunk.
+    `text_columns` (those of them the file has) are read as text in every chunk, so that
+    an id such as ``007`` is not turned into the number 7.
     """
     _check_file(path, role)
     names, delimiter = _header(path, delimiter, role)
@@ -356,23 +349,6 @@ def _labels(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return series.map(_label)
     return series.map(lambda v: v if pd.isna(v) else str(v).strip())
-
-
-def class_labels(series: pd.Series) -> pd.Series:
-    """The labels of a column as the model stores them (what `Preprocessing` compares)."""
-    return _labels(series)
-
-
-LISTED_LABELS = 50
-
-
-def list_labels(labels: Any) -> str:
-    """'a', 'b', … for a message: the distinct labels, sorted, up to LISTED_LABELS of them."""
-    values = _sorted_labels(set(labels))
-    shown = ", ".join(repr(v) for v in values[:LISTED_LABELS])
-    if len(values) > LISTED_LABELS:
-        shown += f" and {len(values) - LISTED_LABELS} more"
-    return shown
 
 
 def _sorted_labels(values: set[Any]) -> list[Any]:
@@ -672,12 +648,13 @@ def _codes(
     codes = labels.map(lookup)
     unseen = codes.isna() & labels.notna()
     if unseen.any():
-        values = set(labels[unseen])
+        values = _sorted_labels(set(labels[unseen]))
         line, _ = _first_bad(table, column, unseen)
+        shown = ", ".join(repr(v) for v in values[:10])
         raise DataError(
             f"{table.path}, line {line}, column {_column_position(table, column)} ({column!r}): "
-            f"{role} value{'s' if len(values) > 1 else ''} {list_labels(values)} not seen in "
-            f"the training data; the model knows {', '.join(repr(v) for v in known)}."
+            f"{role} value{'s' if len(values) > 1 else ''} {shown} not seen in the training "
+            f"data; the model knows {', '.join(repr(v) for v in known)}."
         )
     if codes.isna().any():
         line, _ = _first_bad(table, column, codes.isna())
@@ -889,3 +866,9 @@ def frame_to_csv(frame: pd.DataFrame) -> str:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, float_format="%.17g")
     return buffer.getvalue()
+
+
+def class_labels(series: pd.Series) -> pd.Series:
+    """The labels of a column as the model stores and compares them (for the commands that
+    check labels themselves, such as evaluate listing every unseen one)."""
+    return _labels(series)

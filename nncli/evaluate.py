@@ -29,11 +29,29 @@ from typing import Any
 import numpy as np
 
 from nncli.costs import FORMULAS
-from nncli.data import Table, TargetColumn, class_labels, list_labels, numeric_column
+from nncli.data import Table, TargetColumn, class_labels, numeric_column
 from nncli.errors import DataError
 from nncli.modeldata import CHUNK_ROWS, missing_cells, missing_error, model_chunks
 from nncli.modelfile import Model
 
+
+
+LISTED_LABELS = 50
+
+
+def _label_order(label: Any) -> tuple[int, float, str]:
+    if isinstance(label, str):
+        return (1, 0.0, label)
+    return (0, float(label), "")
+
+
+def list_labels(labels: Any) -> str:
+    """'a', 'b', … for a message: the distinct labels, numbers first, up to LISTED_LABELS."""
+    values = sorted(set(labels), key=_label_order)
+    shown = ", ".join(repr(v) for v in values[:LISTED_LABELS])
+    if len(values) > LISTED_LABELS:
+        shown += f" and {len(values) - LISTED_LABELS} more"
+    return shown
 
 
 # -- metrics: plain functions --------------------------------------------------------------

@@ -14,12 +14,14 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import DATASETS, rewrite_model
+from model_files import DATASETS, rewrite_model
 from nncli.cli import app
 from nncli.data import FeatureColumn, Preprocessing, TargetColumn, read_csv
 from nncli.evaluate import class_metrics, confusion_matrix
 from nncli.modelfile import FORMAT_VERSION, load_model, save_model
 from nncli.network import Network
+
+pytest_plugins = ["model_fixtures"]
 
 runner = CliRunner()
 

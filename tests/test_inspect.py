@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import model_arrays, rewrite_model
+from model_files import model_arrays, rewrite_model
 from nncli.cli import app
 from nncli.modelfile import FORMAT_VERSION
 from nncli.views import SPARKS, sparkline
+
+pytest_plugins = ["model_fixtures"]
 
 runner = CliRunner()
 

@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import model_arrays, rewrite_model
+from model_files import model_arrays, rewrite_model
 from nncli.data import Preprocessing
 from nncli.errors import ModelFileError
 from nncli.modelfile import FORMAT_VERSION, load_model
+
+pytest_plugins = ["model_fixtures"]
 
 
 def _refused(path: Path) -> str:

@@ -14,10 +14,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import DATASETS, _config, rewrite_model, train_model
+from model_files import DATASETS, small_config, rewrite_model, train_model
 from nncli.cli import app
 from nncli.data import read_csv
 from nncli.modelfile import FORMAT_VERSION, load_model
+
+pytest_plugins = ["model_fixtures"]
 
 runner = CliRunner()
 
@@ -104,7 +106,7 @@ def test_binary_probabilities(cancer_model: Path) -> None:
 
 
 def test_float32_model_round_trip(tmp_path: Path) -> None:
-    config = _config(
+    config = small_config(
         str(DATASETS / "iris.csv"), None, ["species"],
         [{"neurons": 4, "activation": "relu"}, {"neurons": 3, "activation": "softmax"}],
         "categorical_cross_entropy", 0.3, 20,
@@ -215,7 +217,7 @@ def test_labels_with_commas_and_quotes_are_quoted(tmp_path: Path) -> None:
         f"{x},{label}\n" for x in range(6) for label in ['"a, b"', '"say ""hi"""']
     )
     (tmp_path / "quotes.csv").write_text("x,label\n" + rows)
-    config = _config(
+    config = small_config(
         str(tmp_path / "quotes.csv"), ["x"], ["label"],
         [{"neurons": 2, "activation": "softmax"}], "categorical_cross_entropy", 0.1, 5,
     )

@@ -1,6 +1,7 @@
-"""Shared fixtures: small models trained in a temporary folder through the library
-(load_config → load_training_data → build_network → Training → save_model), and helpers to
-rewrite a saved model file for the error cases."""
+"""Helpers for the tests of saved models: train a small model through the library
+(load_config → load_training_data → build_network → Training → save_model), read a model
+file's arrays, and rewrite one for the error cases. The fixtures built on them are in
+model_fixtures.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-import pytest
 import yaml
 
 from nncli.config import load_config
@@ -45,7 +45,7 @@ def train_model(folder: Path, name: str, config: dict[str, Any]) -> Path:
     return model
 
 
-def _config(train: str, features: list[str] | None, targets: list[str], layers: list[dict[str, Any]],
+def small_config(train: str, features: list[str] | None, targets: list[str], layers: list[dict[str, Any]],
             cost: str, learning_rate: float, iterations: int, **data: Any) -> dict[str, Any]:
     spec: dict[str, Any] = {"train": train, "targets": targets, **data}
     if features is not None:
@@ -59,44 +59,6 @@ def _config(train: str, features: list[str] | None, targets: list[str], layers: 
         "stopping": {"max_iterations": iterations, "gradient_tolerance": 0.0,
                      "loss_change_tolerance": 0.0},
     }
-
-
-@pytest.fixture(scope="session")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("models")
-
-
-@pytest.fixture(scope="session")
-def iris_model(models: Path) -> Path:
-    """4 → 6 (tanh) → 3 (softmax) on datasets/iris.csv, categorical cross-entropy."""
-    config = _config(
-        str(DATASETS / "iris.csv"), None, ["species"],
-        [{"neurons": 6, "activation": "tanh"}, {"neurons": 3, "activation": "softmax"}],
-        "categorical_cross_entropy", 0.5, 150,
-    )
-    return train_model(models, "iris", config)
-
-
-@pytest.fixture(scope="session")
-def diabetes_model(models: Path) -> Path:
-    """10 → 5 (relu) → 1 on datasets/diabetes.csv, mse, standard-scaled target."""
-    config = _config(
-        str(DATASETS / "diabetes.csv"), None, ["progression"],
-        [{"neurons": 5, "activation": "relu"}, {"neurons": 1}],
-        "mse", 0.05, 150, target_scaling="standard",
-    )
-    return train_model(models, "diabetes", config)
-
-
-@pytest.fixture(scope="session")
-def cancer_model(models: Path) -> Path:
-    """30 → 1 (sigmoid) on datasets/breast-cancer.csv: logistic regression, binary CE."""
-    config = _config(
-        str(DATASETS / "breast-cancer.csv"), None, ["diagnosis"],
-        [{"neurons": 1, "activation": "sigmoid"}],
-        "binary_cross_entropy", 0.5, 100,
-    )
-    return train_model(models, "cancer", config)
 
 
 MIXED_CSV = """id,x,color,y1,y2
@@ -116,22 +78,12 @@ def mixed_model(folder: Path, missing: str, name: str | None = None, **data: Any
     csv_path = folder / "mixed.csv"
     folder.mkdir(parents=True, exist_ok=True)
     csv_path.write_text(MIXED_CSV, encoding="utf-8")
-    config = _config(
+    config = small_config(
         str(csv_path), ["x", "color"], ["y1", "y2"],
         [{"neurons": 3, "activation": "tanh"}, {"neurons": 2}],
         "mse", 0.1, 60, missing=missing, **data,
     )
     return train_model(folder, name or f"mixed-{missing}", config)
-
-
-@pytest.fixture(scope="session")
-def mixed_drop_model(models: Path) -> Path:
-    return mixed_model(models, "drop")
-
-
-@pytest.fixture(scope="session")
-def mixed_mean_model(models: Path) -> Path:
-    return mixed_model(models, "mean")
 
 
 def model_arrays(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
