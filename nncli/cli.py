@@ -4,7 +4,6 @@ render. Only this module prints errors and chooses exit codes (see `nncli.errors
 from __future__ import annotations
 
 import functools
-import os
 import signal
 import sys
 import traceback
@@ -51,14 +50,6 @@ def _stderr() -> Console:
     return Console(stderr=True, soft_wrap=True, highlight=False)
 
 
-class _Console(Console):
-    """A rich Console for `stdout_is_the_result` commands: a closed stdout raises
-    BrokenPipeError, instead of rich's own SystemExit(1)."""
-
-    def on_broken_pipe(self) -> None:
-        raise BrokenPipeError
-
-
 def _stdout() -> Console:
     return Console(soft_wrap=True, highlight=False)
 
@@ -77,16 +68,6 @@ def fail(error: NncliError) -> typer.Exit:
     if error.hint:
         console.print(Text("help: ", style="bold cyan") + Text(error.hint))
     return typer.Exit(code=error.exit_code)
-
-
-def _silence_broken_pipe() -> None:
-    """The reader of stdout went away (e.g. `| head`): stop quietly, without a traceback
-    when Python flushes stdout on exit."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -115,23 +96,6 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                 )
             )
             raise typer.Exit(code=EXIT_INTERNAL) from None
-
-    return wrapper
-
-
-def stdout_is_the_result(command: Callable[..., Any]) -> Callable[..., Any]:
-    """For commands whose result is what they write to stdout (predict, inspect, evaluate):
-    a reader that stops reading (`nncli predict … | head`) has all it wanted, so a closed
-    pipe ends the command quietly with exit code 0. (Not for train, whose result is the
-    model file it has yet to save.)"""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except BrokenPipeError:
-            _silence_broken_pipe()
-            raise typer.Exit(code=0) from None
 
     return wrapper
 
@@ -238,6 +202,83 @@ def train(
     raise fail(
         _diverged_error(stop.message, spec.training.learning_rate, saved, model_path)
     )
+
+
+def _diverged_error(message: str, learning_rate: float, saved: Path, model_path: Path) -> NncliError:
+    from nncli.errors import DivergedError
+
+    return DivergedError(
+        f"training diverged: {message}. They are saved in {saved}; {model_path} was not touched.",
+        hint=(
+            f"try a smaller training.learning_rate (now {learning_rate:g}, e.g. "
+            f"--set training.learning_rate={learning_rate / 10:g}), or scale the data: "
+            "data.scaling: standard for features, data.target_scaling: standard for large "
+            "regression targets."
+        ),
+    )
+
+
+class _first_interrupt_stops:
+    """While training: the first Ctrl-C asks the loop to stop cleanly, a second one quits."""
+
+    def __init__(self, training: Any) -> None:
+        self.training = training
+        self.previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.training.request_stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def __enter__(self) -> "_first_interrupt_stops":
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        except ValueError:  # not the main thread: leave Ctrl-C alone
+            self.previous = None
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+# -- using a saved model: predict, inspect, evaluate ----------------------------------------
+
+
+def _silence_broken_pipe() -> None:
+    """The reader of stdout went away (e.g. `| head`): stop quietly, without a traceback
+    when Python flushes stdout on exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def stdout_is_the_result(command: Callable[..., Any]) -> Callable[..., Any]:
+    """For commands whose result is what they write to stdout (predict, inspect, evaluate):
+    a reader that stops reading (`nncli predict … | head`) has all it wanted, so a closed
+    pipe ends the command quietly with exit code 0. (Not for train, whose result is the
+    model file it has yet to save.)"""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except BrokenPipeError:
+            _silence_broken_pipe()
+            raise typer.Exit(code=0) from None
+
+    return wrapper
+
+
+class _Console(Console):
+    """A rich Console for `stdout_is_the_result` commands: a closed stdout raises
+    BrokenPipeError, instead of rich's own SystemExit(1)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
 
 
 def _check_delimiter(delimiter: str | None) -> None:
@@ -418,43 +459,6 @@ def evaluate(
         _print_json(report)
         return
     render_evaluation(_report_console(), report, precision)
-
-
-def _diverged_error(message: str, learning_rate: float, saved: Path, model_path: Path) -> NncliError:
-    from nncli.errors import DivergedError
-
-    return DivergedError(
-        f"training diverged: {message}. They are saved in {saved}; {model_path} was not touched.",
-        hint=(
-            f"try a smaller training.learning_rate (now {learning_rate:g}, e.g. "
-            f"--set training.learning_rate={learning_rate / 10:g}), or scale the data: "
-            "data.scaling: standard for features, data.target_scaling: standard for large "
-            "regression targets."
-        ),
-    )
-
-
-class _first_interrupt_stops:
-    """While training: the first Ctrl-C asks the loop to stop cleanly, a second one quits."""
-
-    def __init__(self, training: Any) -> None:
-        self.training = training
-        self.previous: Any = None
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        self.training.request_stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    def __enter__(self) -> "_first_interrupt_stops":
-        try:
-            self.previous = signal.signal(signal.SIGINT, self._handler)
-        except ValueError:  # not the main thread: leave Ctrl-C alone
-            self.previous = None
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
 
 
 def main() -> None:
