@@ -558,21 +558,21 @@ _SCALINGS = ("standard", "minmax", "none")
 _MISSING = ("error", "drop", "mean", "most_frequent")
 
 
-def _is_number(value: Any) -> bool:
+def _is_finite_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
 
 
-def _is_label(value: Any) -> bool:
-    return isinstance(value, (str, bool)) or _is_number(value)
+def _is_stored_label(value: Any) -> bool:
+    return isinstance(value, (str, bool)) or _is_finite_number(value)
 
 
 def _check_labels(where: str, labels: Any, least: int, most: int | None = None) -> None:
-    if not isinstance(labels, list) or not all(_is_label(v) for v in labels):
+    if not isinstance(labels, list) or not all(_is_stored_label(v) for v in labels):
         raise ValueError(f"{where} is {labels!r}, expected a list of labels")
     if len(labels) < least or (most is not None and len(labels) > most):
         wanted = f"{least}" if most == least else f"at least {least}"
         raise ValueError(f"{where} has {len(labels)} labels, expected {wanted}")
-    if len({(type(v).__name__ if isinstance(v, str) else "n", v) for v in labels}) != len(labels):
+    if len({(type(v).__name__, v) for v in labels}) != len(labels):
         raise ValueError(f"{where} repeats a label")
 
 
@@ -587,7 +587,7 @@ def _check_column(where: str, column: Any, kinds: tuple[str, ...], fields: set[s
     if column["kind"] not in kinds:
         raise ValueError(f"{where}.kind is {column['kind']!r}, expected one of {', '.join(kinds)}")
     for key in ("center", "scale"):
-        if key in column and not _is_number(column[key]):
+        if key in column and not _is_finite_number(column[key]):
             raise ValueError(f"{where}.{key} is {column[key]!r}, expected a finite number")
     if column.get("scale", 1.0) == 0:
         raise ValueError(f"{where}.scale is 0")
@@ -615,11 +615,11 @@ def _check_record(data: Any) -> dict[str, Any]:
         categories, fill = column.get("categories", []), column.get("fill")
         if column["kind"] == "categorical":
             _check_labels(f"{where}.categories", categories, 1)
-            if fill is not None and not _is_label(fill):
+            if fill is not None and not _is_stored_label(fill):
                 raise ValueError(f"{where}.fill is {fill!r}, expected a label")
         else:
             _check_labels(f"{where}.categories", categories, 0, 0)
-            if fill is not None and not _is_number(fill):
+            if fill is not None and not _is_finite_number(fill):
                 raise ValueError(f"{where}.fill is {fill!r}, expected a finite number")
     target_fields = {f.name for f in TargetColumn.__dataclass_fields__.values()}
     for index, column in enumerate(targets):
