@@ -23,7 +23,10 @@ from __future__ import annotations
 import json
 import math
 import re
+import struct
+import tokenize
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,7 +121,26 @@ class Model:
         return self.metadata.get("training", {})
 
 
+# What reading a damaged or foreign archive can raise, besides zipfile.BadZipFile: found by
+# truncating and flipping bytes of real model files (tests/test_modelfile_safety.py).
+_CORRUPT = (
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    SyntaxError,  # a mangled .npy header (numpy parses it as a Python literal)
+    tokenize.TokenError,
+    NotImplementedError,  # unsupported compression method or zip feature
+    RuntimeError,  # an encrypted member
+    zlib.error,
+    struct.error,
+    OverflowError,
+    zipfile.LargeZipFile,
+)
+
+
 def _fail(path: Path, problem: str, hint: str | None = None) -> ModelFileError:
+    problem = " ".join(problem.split())  # one line, whatever an exception message held
     return ModelFileError(f"{path}: not a usable nncli model: {problem}.", hint=hint)
 
 
@@ -186,11 +208,11 @@ def load_model(path: Path) -> Model:
     try:
         with zipfile.ZipFile(path) as archive:
             return _load(path, archive)
+    except ModelFileError:
+        raise
     except zipfile.BadZipFile:
         raise _fail(path, "it is not a .npz (zip) file, or it is truncated") from None
-    except (OSError, EOFError, ValueError, KeyError, zipfile.LargeZipFile) as error:
-        if isinstance(error, ModelFileError):
-            raise
+    except _CORRUPT as error:
         raise _fail(path, f"it is corrupt ({type(error).__name__}: {error})") from None
 
 
@@ -279,7 +301,7 @@ def _load(path: Path, archive: zipfile.ZipFile) -> Model:
     try:
         preprocessing = Preprocessing.from_dict(metadata["preprocessing"])
     except (KeyError, TypeError, ValueError) as error:
-        raise _fail(path, f"its preprocessing record is incomplete ({error})") from None
+        raise _fail(path, f"its preprocessing record is invalid ({error})") from None
     if len(preprocessing.input_names) != sizes[0] or len(preprocessing.output_names) != sizes[-1]:
         raise _fail(path, "its preprocessing does not fit its layer sizes")
     return Model(path, network, preprocessing, metadata, state)
