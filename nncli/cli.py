@@ -19,9 +19,9 @@ from rich.text import Text
 
 from nncli import __version__
 from nncli.errors import (
-    EXIT_DIVERGED,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
+    ConfigError,
     NncliError,
 )
 from nncli.views import MAX_COLUMNS, MAX_ROWS
@@ -723,6 +723,20 @@ def inspect(
     ] = None,
     precision: Annotated[int, PRECISION] = 4,
     format_: Annotated[OutputFormat, typer.Option("--format", help=FORMAT_HELP)] = OutputFormat.table,
+    plot: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--plot",
+            metavar="PNG",
+            help="Also write a PNG: the cost curve (training and validation), or with --data "
+            "the decision regions / prediction surface of a two-feature model with the data "
+            "points. Needs matplotlib: pip install 'nncli[plot]'.",
+        ),
+    ] = None,
+    data: Annotated[
+        Optional[Path],
+        typer.Option("--data", metavar="CSV", help="With --plot: the data points to draw (two-feature models)."),
+    ] = None,
 ) -> None:
     """Show what a model file holds: architecture, cost, training summary, features and
     preprocessing, and every W_l (n_l × n_(l-1)) and β_l (n_l × 1).
@@ -734,7 +748,26 @@ def inspect(
     from nncli.modelfile import load_model
     from nncli.views import render_inspection
 
-    content = inspection(load_model(model), layer)
+    if data is not None and plot is None:
+        raise ConfigError("--data only applies to --plot.", hint="add --plot PNG, or leave out --data.")
+    if plot is not None:
+        from nncli.fileio import check_writable
+        from nncli.plots import require_matplotlib
+
+        require_matplotlib()
+        check_writable(plot, "plot")
+    loaded = load_model(model)
+    if plot is not None:
+        from nncli import plots
+        from nncli.data import read_csv
+
+        if data is None:
+            plots.cost_curve_from_metadata(loaded.metadata, plot)
+        else:
+            table = read_csv(data, loaded.preprocessing.delimiter, "data")
+            plots.regions(loaded.network, loaded.preprocessing, plot, table)
+        _stderr().print(Text(f"plot written to {plot}"))
+    content = inspection(loaded, layer)
     if format_ is OutputFormat.json:
         _print_json(content)
         return
