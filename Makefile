@@ -1,4 +1,5 @@
-# The two commands of the README: `make demo` (train a real example end to end) and
+# The two commands of the README: `make demo` (train real examples end to end, then inspect,
+# predict with and evaluate the iris model) and
 # `make test` (the whole suite). Both create .venv and install what they need into it.
 PYTHON ?= python3
 VENV   := .venv
@@ -24,7 +25,12 @@ install-dev: $(VENV)/.installed-dev
 
 demo: install
 	$(NNCLI) train configs/house-prices.yaml --set stopping.max_iterations=1 -o models/house-prices-1-iteration.npz
+	$(NNCLI) inspect models/house-prices-1-iteration.npz --precision 7 --layer 2
 	$(NNCLI) train configs/iris.yaml
+	$(NNCLI) inspect models/iris.npz --layer 2
+	$(NNCLI) predict models/iris.npz datasets/iris.csv --keep species -o models/iris-predictions.csv
+	head -n 4 models/iris-predictions.csv
+	$(NNCLI) evaluate models/iris.npz datasets/iris.csv
 
 test: install-dev
 	$(BIN)/python -m pytest -q

@@ -8,6 +8,7 @@ import math
 import signal
 import sys
 import traceback
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
@@ -18,12 +19,13 @@ from rich.text import Text
 
 from nncli import __version__
 from nncli.errors import (
-    EXIT_DIVERGED,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
+    ConfigError,
     NncliError,
     ResourceError,
 )
+from nncli.views import MAX_COLUMNS, MAX_ROWS
 
 EXIT_CODES_HELP = (
     "Exit codes, the same for every command: 0 success; 1 internal error or failed gradcheck "
@@ -42,6 +44,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -562,6 +565,259 @@ class _first_interrupt_stops:
     def __exit__(self, *exc: Any) -> None:
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
+
+
+# -- using a saved model: predict, inspect, evaluate ----------------------------------------
+
+
+def _silence_broken_pipe() -> None:
+    """The reader of stdout went away (e.g. `| head`): stop quietly, without a traceback
+    when Python flushes stdout on exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def stdout_is_the_result(command: Callable[..., Any]) -> Callable[..., Any]:
+    """For commands whose result is what they write to stdout (predict, inspect, evaluate):
+    a reader that stops reading (`nncli predict … | head`) has all it wanted, so a closed
+    pipe ends the command quietly with exit code 0. (Not for train, whose result is the
+    model file it has yet to save.)"""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except BrokenPipeError:
+            _silence_broken_pipe()
+            raise typer.Exit(code=0) from None
+
+    return wrapper
+
+
+class _Console(Console):
+    """A rich Console for `stdout_is_the_result` commands: a closed stdout raises
+    BrokenPipeError, instead of rich's own SystemExit(1)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
+def _check_delimiter(delimiter: str | None) -> None:
+    from nncli.errors import ConfigError
+
+    if delimiter is not None and len(delimiter) != 1:
+        raise ConfigError(
+            f"--delimiter {delimiter!r}: give one character, such as , or ; "
+            "(for a tab: --delimiter $'\\t')."
+        )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
+@app.command()
+@handle_errors
+@stdout_is_the_result
+def predict(
+    model: Annotated[Path, typer.Argument(help="A model file saved by nncli train (.npz).")],
+    data: Annotated[
+        Path,
+        typer.Argument(help="CSV file with the model's feature columns, in any order; other columns are ignored."),
+    ],
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="Write the CSV to FILE (atomically: complete or not at all) instead of stdout."),
+    ] = None,
+    keep: Annotated[
+        Optional[list[str]],
+        typer.Option("--keep", metavar="COLUMN", help="Copy COLUMN of DATA (e.g. an id) to the output, as text, before the predictions. Repeatable."),
+    ] = None,
+    delimiter: Annotated[
+        Optional[str], typer.Option("--delimiter", help="The delimiter of DATA; default: detect , ; or tab.")
+    ] = None,
+    chunk_rows: Annotated[
+        int,
+        typer.Option("--chunk-rows", min=1, help="Rows read, predicted and written at a time; memory grows with it."),
+    ] = 100_000,
+) -> None:
+    """Predict for every row of a CSV file: one output row per input row, in order.
+
+    Regression: `<target>_predicted` in the units of the training data. Classification:
+    `<target>_predicted` holds the class label, plus `<target>_probability_<class>` for
+    each class. Target columns in DATA are ignored. The file is streamed --chunk-rows rows
+    at a time, so its size does not matter.
+    """
+    import io
+
+    from nncli.errors import ConfigError
+    from nncli.fileio import atomic_write, check_writable
+    from nncli.modelfile import load_model
+    from nncli.predict import Prediction, write_csv
+
+    _check_delimiter(delimiter)
+    if output is not None:
+        for other, what in ((model, "model"), (data, "data")):
+            if _same_file(output, other):
+                raise ConfigError(f"--output {output}: is the {what} file; give another file name.")
+        check_writable(output, "predictions")
+    loaded = load_model(model)
+    prediction = Prediction(loaded, data, keep or [], delimiter, chunk_rows)
+    if output is None:
+        write_csv(prediction, sys.stdout)
+        sys.stdout.flush()
+    else:
+
+        def write(handle: Any) -> None:
+            text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+            write_csv(prediction, text)
+            text.flush()
+            text.detach()
+
+        atomic_write(output, write)
+    if prediction.unpredicted:
+        warn(
+            f"{prediction.unpredicted} of {prediction.rows} rows have missing feature cells "
+            f"(the first: line {prediction.first_unpredicted}, column "
+            f"{prediction.first_unpredicted_column!r}); the model was trained with "
+            "data.missing: drop, so their prediction cells are empty."
+        )
+    if output is not None:
+        _stderr().print(Text(f"predictions for {prediction.rows} rows written to {output}"))
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _report_console() -> Console:
+    """stdout for tables: the terminal's width, or unlimited when piped (no squeezed cells)."""
+    return _Console(soft_wrap=True, highlight=False, width=None if sys.stdout.isatty() else 10_000)
+
+
+def _print_json(content: Any) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(content, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+FORMAT_HELP = "table: rich tables; json: the same content as JSON, for scripts."
+PRECISION = typer.Option(
+    "--precision", metavar="P", min=1, max=17, help="Significant digits of the numbers shown."
+)
+
+
+@app.command()
+@handle_errors
+@stdout_is_the_result
+def inspect(
+    model: Annotated[Path, typer.Argument(help="A model file saved by nncli train (.npz).")],
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help=f"Show every row and column of the matrices (default: at most {MAX_ROWS} × {MAX_COLUMNS}).",
+        ),
+    ] = False,
+    layer: Annotated[
+        Optional[int], typer.Option("--layer", metavar="N", help="Show the parameters of layer L_N only (W_N and β_N).")
+    ] = None,
+    precision: Annotated[int, PRECISION] = 4,
+    format_: Annotated[OutputFormat, typer.Option("--format", help=FORMAT_HELP)] = OutputFormat.table,
+    plot: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--plot",
+            metavar="PNG",
+            help="Also write a PNG: the cost curve (training and validation), or with --data "
+            "the decision regions / prediction surface of a two-feature model with the data "
+            "points. Needs matplotlib: pip install 'nncli[plot]'.",
+        ),
+    ] = None,
+    data: Annotated[
+        Optional[Path],
+        typer.Option("--data", metavar="CSV", help="With --plot: the data points to draw (two-feature models)."),
+    ] = None,
+) -> None:
+    """Show what a model file holds: architecture, cost, training summary, features and
+    preprocessing, and every W_l (n_l × n_(l-1)) and β_l (n_l × 1).
+
+    The file is only read, never changed. --format json prints the same content with the
+    matrices as nested lists in full precision (--full and --precision apply to tables).
+    """
+    from nncli.inspection import inspection
+    from nncli.modelfile import load_model
+    from nncli.views import render_inspection
+
+    if data is not None and plot is None:
+        raise ConfigError("--data only applies to --plot.", hint="add --plot PNG, or leave out --data.")
+    if plot is not None:
+        from nncli.fileio import check_writable
+        from nncli.plots import require_matplotlib
+
+        require_matplotlib()
+        check_writable(plot, "plot")
+    loaded = load_model(model)
+    if plot is not None:
+        from nncli import plots
+        from nncli.data import read_csv
+
+        if data is None:
+            plots.cost_curve_from_metadata(loaded.metadata, plot)
+        else:
+            table = read_csv(data, loaded.preprocessing.delimiter, "data")
+            plots.regions(loaded.network, loaded.preprocessing, plot, table)
+        _stderr().print(Text(f"plot written to {plot}"))
+    content = inspection(loaded, layer)
+    if format_ is OutputFormat.json:
+        _print_json(content)
+        return
+    render_inspection(_report_console(), content, full, precision)
+
+
+@app.command()
+@handle_errors
+@stdout_is_the_result
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="A model file saved by nncli train (.npz).")],
+    data: Annotated[
+        Path, typer.Argument(help="CSV file with the model's feature and target columns (any order).")
+    ],
+    delimiter: Annotated[
+        Optional[str], typer.Option("--delimiter", help="The delimiter of DATA; default: detect , ; or tab.")
+    ] = None,
+    precision: Annotated[int, PRECISION] = 4,
+    format_: Annotated[OutputFormat, typer.Option("--format", help=FORMAT_HELP)] = OutputFormat.table,
+    chunk_rows: Annotated[
+        int, typer.Option("--chunk-rows", min=1, help="Rows read and scored at a time; memory grows with it.")
+    ] = 100_000,
+) -> None:
+    """Score a model on a CSV file that has the targets.
+
+    Regression: the model's cost (as training minimized it), and MSE, RMSE, MAE and R² per
+    target in the target's original units. Classification: the model's cost, accuracy,
+    precision, recall and F1 per class, and the confusion matrix with the class labels.
+    """
+    from nncli.evaluate import evaluate_file
+    from nncli.modelfile import load_model
+    from nncli.views import render_evaluation
+
+    _check_delimiter(delimiter)
+    report = evaluate_file(load_model(model), data, delimiter, chunk_rows)
+    if format_ is OutputFormat.json:
+        _print_json(report)
+        return
+    render_evaluation(_report_console(), report, precision)
 
 
 def main() -> None:

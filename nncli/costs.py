@@ -111,6 +111,13 @@ COSTS: dict[str, Cost] = {
 
 COST_NAMES = tuple(COSTS)
 
+# Each cost as SPEC.md writes it (shown by inspect and evaluate).
+FORMULAS: dict[str, str] = {
+    "mse": "1/(2k) ‖Y − Ŷ‖²",
+    "binary_cross_entropy": "−1/k Σ [y log ŷ + (1 − y) log(1 − ŷ)]",
+    "categorical_cross_entropy": "−1/k Σ_obs Σ_class y log ŷ",
+}
+
 
 def is_matched(cost: str, output_activation: str) -> bool:
     """True for the pairs whose output delta is (Ŷ − Y)/k."""

@@ -424,15 +424,29 @@ def read_csv(path: Path, delimiter: str | None = None, role: str = "data") -> Ta
 
 
 def iter_csv(
-    path: Path, delimiter: str | None = None, role: str = "data", chunk_rows: int = 100_000
+    path: Path,
+    delimiter: str | None = None,
+    role: str = "data",
+    chunk_rows: int = 100_000,
+    text_columns: list[str] | None = None,
 ) -> Iterator[Table]:
-    """Read a CSV file a chunk of rows at a time (for predict on files of any size)."""
+    """Read a CSV file a chunk of rows at a time (for predict on files of any size).
+
+    `text_columns` (those of them the file has) are read as text in every chunk, so that
+    an id such as ``007`` is not turned into the number 7.
+    """
     _check_file(path, role)
     names, delimiter, header_line = _header(path, delimiter, role)
+    text = {name: str for name in text_columns or () if name in names}
     records = _Records(path, delimiter, header_line)
     empty = True
     try:
-        reader = pd.read_csv(path, chunksize=chunk_rows, **_pandas_options(delimiter, header_line))
+        reader = pd.read_csv(
+            path,
+            chunksize=chunk_rows,
+            dtype=text or None,
+            **_pandas_options(delimiter, header_line),
+        )
         with reader:
             while True:
                 with warnings.catch_warnings():  # around the parsing only, never a yield
@@ -808,13 +822,17 @@ class Preprocessing:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Preprocessing":
+        """The inverse of `to_dict`, for a record read from a model file: every field is
+        checked (ValueError naming the field), so a damaged or hand-edited record can never
+        reach the arithmetic of `X`, `Y` or `decode`."""
+        record = _check_record(data)
         return cls(
-            features=[FeatureColumn(**column) for column in data["features"]],
-            targets=[TargetColumn(**column) for column in data["targets"]],
-            missing=data["missing"],
-            scaling=data["scaling"],
-            target_scaling=data["target_scaling"],
-            delimiter=data.get("delimiter"),
+            features=[FeatureColumn(**column) for column in record["features"]],
+            targets=[TargetColumn(**column) for column in record["targets"]],
+            missing=record["missing"],
+            scaling=record["scaling"],
+            target_scaling=record["target_scaling"],
+            delimiter=record.get("delimiter"),
         )
 
     # -- applying it -----------------------------------------------------------------------
@@ -906,6 +924,94 @@ class Preprocessing:
             else:
                 columns[f"{target.name}_predicted"] = Y_hat[row] * target.scale + target.center
         return pd.DataFrame(columns)
+
+
+# -- checking a stored record -------------------------------------------------------------
+
+_SCALINGS = ("standard", "minmax", "none")
+_MISSING = ("error", "drop", "mean", "most_frequent")
+
+
+def _is_finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _is_stored_label(value: Any) -> bool:
+    return isinstance(value, (str, bool)) or _is_finite_number(value)
+
+
+def _check_labels(where: str, labels: Any, least: int, most: int | None = None) -> None:
+    if not isinstance(labels, list) or not all(_is_stored_label(v) for v in labels):
+        raise ValueError(f"{where} is {labels!r}, expected a list of labels")
+    if len(labels) < least or (most is not None and len(labels) > most):
+        wanted = f"{least}" if most == least else f"at least {least}"
+        raise ValueError(f"{where} has {len(labels)} labels, expected {wanted}")
+    if len({(type(v).__name__, v) for v in labels}) != len(labels):
+        raise ValueError(f"{where} repeats a label")
+
+
+def _check_column(where: str, column: Any, kinds: tuple[str, ...], fields: set[str]) -> None:
+    if not isinstance(column, dict):
+        raise ValueError(f"{where} is not an object")
+    unknown = set(column) - fields
+    if unknown or "name" not in column or "kind" not in column:
+        raise ValueError(f"{where} has keys {sorted(column)}, expected {sorted(fields)}")
+    if not isinstance(column["name"], str) or not column["name"]:
+        raise ValueError(f"{where}.name is {column['name']!r}, expected a column name")
+    if column["kind"] not in kinds:
+        raise ValueError(f"{where}.kind is {column['kind']!r}, expected one of {', '.join(kinds)}")
+    for key in ("center", "scale"):
+        if key in column and not _is_finite_number(column[key]):
+            raise ValueError(f"{where}.{key} is {column[key]!r}, expected a finite number")
+    if column.get("scale", 1.0) == 0:
+        raise ValueError(f"{where}.scale is 0")
+
+
+def _check_record(data: Any) -> dict[str, Any]:
+    """A stored preprocessing record, checked field by field (ValueError on the first fault)."""
+    if not isinstance(data, dict):
+        raise ValueError("it is not an object")
+    for key, allowed in (("missing", _MISSING), ("scaling", _SCALINGS), ("target_scaling", _SCALINGS)):
+        if data.get(key) not in allowed:
+            raise ValueError(f"{key} is {data.get(key)!r}, expected one of {', '.join(allowed)}")
+    delimiter = data.get("delimiter")
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise ValueError(f"delimiter is {delimiter!r}, expected one character")
+    features, targets = data.get("features"), data.get("targets")
+    if not isinstance(features, list) or not features:
+        raise ValueError("features is not a non-empty list")
+    if not isinstance(targets, list) or not targets:
+        raise ValueError("targets is not a non-empty list")
+    feature_fields = {f.name for f in FeatureColumn.__dataclass_fields__.values()}
+    for index, column in enumerate(features):
+        where = f"features[{index}]"
+        _check_column(where, column, ("numeric", "categorical"), feature_fields)
+        categories, fill = column.get("categories", []), column.get("fill")
+        if column["kind"] == "categorical":
+            _check_labels(f"{where}.categories", categories, 1)
+            if fill is not None and not _is_stored_label(fill):
+                raise ValueError(f"{where}.fill is {fill!r}, expected a label")
+        else:
+            _check_labels(f"{where}.categories", categories, 0, 0)
+            if fill is not None and not _is_finite_number(fill):
+                raise ValueError(f"{where}.fill is {fill!r}, expected a finite number")
+    target_fields = {f.name for f in TargetColumn.__dataclass_fields__.values()}
+    for index, column in enumerate(targets):
+        where = f"targets[{index}]"
+        _check_column(where, column, ("numeric", "binary", "classes"), target_fields)
+        classes = column.get("classes", [])
+        if column["kind"] == "classes":
+            if len(targets) != 1:
+                raise ValueError(f"{where} holds classes but is not the only target")
+            _check_labels(f"{where}.classes", classes, 2)
+        elif column["kind"] == "binary":
+            _check_labels(f"{where}.classes", classes, 2, 2)
+        else:
+            _check_labels(f"{where}.classes", classes, 0, 0)
+    names = [c["name"] for c in features] + [c["name"] for c in targets]
+    if len(set(names)) != len(names):
+        raise ValueError("a column name appears twice among the features and targets")
+    return data
 
 
 def _codes(
@@ -1178,3 +1284,9 @@ def frame_to_csv(frame: pd.DataFrame) -> str:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, float_format="%.17g")
     return buffer.getvalue()
+
+
+def class_labels(series: pd.Series) -> pd.Series:
+    """The labels of a column as the model stores and compares them (for the commands that
+    check labels themselves, such as evaluate listing every unseen one)."""
+    return _labels(series)

@@ -176,3 +176,34 @@ def test_regions_data_must_have_the_features(tmp_path: Path) -> None:
     table = Table(iris, pd.DataFrame({"petal_length": np.ones(3)}), ",")
     with pytest.raises(DataError, match="petal_width"):
         plots.regions(model.network, model.preprocessing, tmp_path / "r.png", table)
+
+
+# -- nncli inspect --plot --------------------------------------------------------------------
+
+
+def test_inspect_plot_writes_the_cost_curve_and_still_inspects(tmp_path: Path) -> None:
+    iris = ROOT / "datasets" / "iris.csv"
+    train_two_features(tmp_path, iris, "species", ["petal_length", "petal_width"],
+                       "categorical_cross_entropy", "softmax", 3)
+    model = tmp_path / "m.npz"
+    before = model.read_bytes()
+    result = run("inspect", str(model), "--plot", str(tmp_path / "cost.png"))
+    assert result.exit_code == 0, result.output
+    assert_png(tmp_path / "cost.png")
+    assert "plot written to" in result.stderr and "W1" in result.stdout
+    result = run("inspect", str(model), "--plot", str(tmp_path / "b.png"), "--data", str(iris))
+    assert result.exit_code == 0, result.output
+    assert_png(tmp_path / "b.png", 700, 550)
+    assert model.read_bytes() == before  # inspecting never modifies the file
+
+
+def test_inspect_plot_errors(tmp_path: Path) -> None:
+    iris = ROOT / "datasets" / "iris.csv"
+    train_two_features(tmp_path, iris, "species", ["petal_length", "petal_width"],
+                       "categorical_cross_entropy", "softmax", 3)
+    model = tmp_path / "m.npz"
+    result = run("inspect", str(model), "--data", str(iris))
+    assert result.exit_code == 2 and "--data only applies to --plot" in result.stderr
+    result = run("inspect", str(model), "--plot", str(tmp_path / "x.png"), "--data", str(tmp_path / "none.csv"))
+    assert result.exit_code == 3 and "not found" in result.stderr
+    assert not (tmp_path / "x.png").exists()

@@ -1,0 +1,178 @@
+"""`nncli predict`: a saved model applied to a CSV file, streamed a chunk of rows at a time.
+
+For each chunk of k rows:
+    X = preprocessing.X(chunk)        n0 × k, scaled and one-hot encoded as in training
+    Ŷ = network.forward(X)            n_m × k
+    preprocessing.decode(Ŷ)           k rows: <target>_predicted in the training data's units
+                                      and labels, <target>_probability_<class> for classes
+and the rows are written out before the next chunk is read, so memory holds one chunk
+whatever the size of the file.
+
+One output row per input row, in order (blank lines are not rows). ``--keep`` columns come
+first, copied through as text. A row with a missing feature cell:
+- ``data.missing: mean`` / ``most_frequent``: filled with the value stored in the model;
+- ``data.missing: error``: an error naming the line and column;
+- ``data.missing: drop`` (the model never saw such rows): the row is written with its
+  --keep cells and *empty* prediction cells, and counted in `unpredicted`.
+Numbers are written in the shortest form that reads back to the same value of the model's
+dtype (float64 or float32), so predictions round-trip exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterator, TextIO
+
+import numpy as np
+import pandas as pd
+
+from nncli.data import Table
+from nncli.errors import ConfigError
+from nncli.modeldata import CHUNK_ROWS, first_missing, missing_cells, missing_error, model_chunks
+from nncli.modelfile import Model
+
+
+class Prediction:
+    """Predictions for the rows of a CSV file, as DataFrames of at most `chunk_rows` rows.
+
+    Iterate once. Afterwards `rows` is the number of rows written and `unpredicted` the
+    number of rows left without a prediction (``missing: drop`` models only), the first of
+    them at file line `first_unpredicted` (column `first_unpredicted_column`).
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        path: Path,
+        keep: list[str] | None = None,
+        delimiter: str | None = None,
+        chunk_rows: int = CHUNK_ROWS,
+    ) -> None:
+        self.model = model
+        self.path = path
+        self.keep = list(dict.fromkeys(keep or []))
+        self.delimiter = delimiter
+        self.chunk_rows = chunk_rows
+        self.rows = 0
+        self.unpredicted = 0
+        self.first_unpredicted: int | None = None
+        self.first_unpredicted_column: str | None = None
+        self.prediction_columns = list(
+            model.preprocessing.decode(np.zeros((model.network.sizes[-1], 0))).columns
+        )
+        clash = [name for name in self.keep if name in self.prediction_columns]
+        if clash:
+            raise ConfigError(
+                f"--keep {clash[0]}: the output already has a column {clash[0]!r} (a "
+                f"prediction column); keeping it too would give two columns of that name."
+            )
+
+    @property
+    def columns(self) -> list[str]:
+        """The output header: the --keep columns, then the prediction columns."""
+        return self.keep + self.prediction_columns
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        preprocessing = self.model.preprocessing
+        for table in model_chunks(
+            preprocessing, self.path, self.keep, False, self.delimiter, self.chunk_rows
+        ):
+            frame = table.frame
+            usable = self._usable(table)
+            if usable is None:
+                decoded = self._decode(table)
+            else:
+                decoded = self._decode(Table(table.path, frame.loc[usable], table.delimiter))
+                decoded.index = frame.index[usable]
+                decoded = decoded.reindex(frame.index)
+            for position, name in enumerate(self.keep):
+                decoded.insert(position, name, frame[name].to_numpy())
+            self.rows += len(frame)
+            yield decoded
+
+    def _usable(self, table: Table) -> np.ndarray | None:
+        """None if every row can be predicted; with ``missing: drop``, the mask of the rows
+        with every feature cell present. Raises for a missing cell under ``missing: error``."""
+        preprocessing = self.model.preprocessing
+        features = preprocessing.feature_names
+        if preprocessing.missing not in ("drop", "error"):
+            return None  # mean / most_frequent: X() fills the cells
+        gaps = missing_cells(table, features)
+        if not gaps.any():
+            return None
+        if preprocessing.missing == "error":
+            raise missing_error(table, features, gaps, preprocessing.missing)
+        if self.first_unpredicted is None:
+            self.first_unpredicted, self.first_unpredicted_column = first_missing(
+                table, features, gaps
+            )
+        self.unpredicted += int(gaps.sum())
+        return ~gaps
+
+    def _decode(self, table: Table) -> pd.DataFrame:
+        preprocessing, network = self.model.preprocessing, self.model.network
+        X = preprocessing.X(table, network.dtype)  # n0 × k
+        Y_hat = network.forward(X)  # n_m × k
+        return preprocessing.decode(Y_hat).set_axis(table.frame.index)
+
+
+def write_csv(prediction: Prediction, handle: TextIO) -> int:
+    """Write each chunk's rows as soon as it is predicted (the header with the first, so an
+    error in the first chunk writes nothing); returns the number of rows.
+
+    Comma-separated, ``\n`` line ends, a cell quoted only when it holds a comma, a quote or
+    a line break (as the csv module's QUOTE_MINIMAL does). float64 values are written with
+    repr: the shortest text that reads back to the same float64; float32 values with
+    NumPy's shortest float32 text. Missing values (rows without a prediction, missing --keep
+    cells) are empty cells. (Formatting column-wise and joining is about twice as fast as
+    DataFrame.to_csv, whose float formatting dominated the run time on large files.)
+    """
+    header = True
+    for frame in prediction:
+        if header:
+            handle.write(",".join(_quote(name) for name in prediction.columns) + "\n")
+            header = False
+        # A block of rows at a time: the cell texts are Python strings, several times the
+        # size of the numbers, so they are never made for a whole chunk at once.
+        for start in range(0, len(frame), WRITE_ROWS):
+            block = frame.iloc[start : start + WRITE_ROWS]
+            columns = [_cells(block[name]) for name in prediction.columns]
+            if len(columns) == 1:  # a lone empty cell would be a blank line: quote it
+                columns = [[cell or '""' for cell in columns[0]]]
+            handle.write("\n".join(map(",".join, zip(*columns))) + "\n")
+    return prediction.rows
+
+
+WRITE_ROWS = 8192
+
+
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def _quote(text: str) -> str:
+    if _NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _cells(series: pd.Series) -> list[str]:
+    """The column as CSV cell texts: numbers, quoted labels, "" for a missing value."""
+    values = series.to_numpy()
+    kind = values.dtype.kind
+    if kind == "f":
+        if values.dtype.itemsize < 8:
+            cells = values.astype(str).tolist()
+        else:
+            cells = [repr(value) for value in values.tolist()]
+        missing = np.isnan(values)
+    elif kind in "iub":
+        return [str(value) for value in values.tolist()]
+    else:
+        missing = pd.isna(values)
+        cells = list(map(str, values.tolist()))
+        if _NEEDS_QUOTES.search("".join(cells)):  # one scan; quote cell by cell only if needed
+            cells = list(map(_quote, cells))
+    for index in np.flatnonzero(missing):
+        cells[index] = ""
+    return cells
