@@ -127,6 +127,10 @@ def model_commands(config: Path, model: Path, out: Path) -> dict[str, list[str]]
     return {
         "train --resume": ["train", str(config), "-q", "-o", str(out), "--set", "stopping.max_iterations=50", "--resume", str(model)],
         "train --init-from": ["train", str(config), "-q", "-o", str(out), "--init-from", str(model)],
+        "predict": ["predict", str(model), str(IRIS), "-o", str(out.with_suffix(".csv"))],
+        "evaluate": ["evaluate", str(model), str(IRIS)],
+        "inspect": ["inspect", str(model)],
+        "inspect --format json": ["inspect", str(model), "--format", "json"],
     }
 
 
