@@ -866,7 +866,7 @@ class Preprocessing:
                 values = numeric_column(table, column.name, f"feature {column.name!r}")
                 if column.fill is not None:
                     values = values.fillna(float(column.fill))
-                X[row] = (values.to_numpy() - column.center) / column.scale
+                X[row] = _scaled(table, column.name, values, column.center, column.scale, X.dtype, "feature")
                 row += 1
             else:
                 labels = _labels(series)
@@ -898,7 +898,7 @@ class Preprocessing:
                 Y[row] = _codes(table, target.name, labels, target.classes, "target")
             else:
                 values = numeric_column(table, target.name, f"target {target.name!r}")
-                Y[row] = (values.to_numpy() - target.center) / target.scale
+                Y[row] = _scaled(table, target.name, values, target.center, target.scale, Y.dtype, "target")
         return Y
 
     def decode(self, Y_hat: np.ndarray) -> pd.DataFrame:
@@ -924,6 +924,30 @@ class Preprocessing:
             else:
                 columns[f"{target.name}_predicted"] = Y_hat[row] * target.scale + target.center
         return pd.DataFrame(columns)
+
+
+def _scaled(
+    table: Table, name: str, values: pd.Series, center: float, scale: float, dtype: Any, role: str
+) -> np.ndarray:
+    """(x − center) / scale in the network's dtype. A value too small for float32 becomes a
+    subnormal or 0; a finite value whose scaled form is not finite (a huge number, or
+    float32) is a DataError naming its cell — never a NumPy warning, never an inf in X or Y."""
+    raw = values.to_numpy()
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        scaled = ((raw - center) / scale).astype(dtype)
+    bad = ~np.isfinite(scaled) & np.isfinite(raw)
+    if bad.any():
+        index = table.frame.index[int(np.flatnonzero(bad)[0])]
+        dtype_name = np.dtype(dtype).name
+        raise DataError(
+            f"{_where(table, index, name)}: {role} value {_cell(table, index, name)} is too "
+            f"large: scaled as in training ((x − {center:.6g}) / {scale:.6g}) it does not fit "
+            f"{dtype_name}.",
+            hint="check the value; or train with training.dtype: float64."
+            if dtype_name == "float32"
+            else "check the value.",
+        )
+    return scaled
 
 
 # -- checking a stored record -------------------------------------------------------------
