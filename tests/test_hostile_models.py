@@ -282,6 +282,10 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
     "a state array with a path": (_metadata(_set("state_arrays", value=["../x"])), "'../x' is not a state array name"),
     "names that disagree": (_metadata(_set("inputs", 0, value="evil")), "its inputs do not match its preprocessing record"),
     "a preprocessing without targets": (_metadata(lambda r: r["preprocessing"].pop("targets")), "its preprocessing record is invalid"),
+    "a text center": (_metadata(_set("preprocessing", "features", 0, "center", value="abc")), "features[0].center is 'abc'"),
+    "a zero scale": (_metadata(_set("preprocessing", "features", 2, "scale", value=0)), "features[2].scale is 0"),
+    "repeated classes": (_metadata(_set("preprocessing", "targets", 0, "classes", value=["a", "a", "b"])), "repeats a label"),
+    "an unknown column kind": (_metadata(_set("preprocessing", "features", 1, "kind", value="text")), "features[1].kind is 'text'"),
 }
 
 
