@@ -243,8 +243,27 @@ def _head(path: Path, role: str) -> tuple[list[str], int]:
     return lines, header_line
 
 
+def _split(line: str, delimiter: str) -> list[str] | None:
+    """The fields of one line, or None when a field outgrows the csv module's field limit
+    (131,072 characters: a huge cell, or a long line that `delimiter` does not split)."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter, skipinitialspace=True), [])
+    except csv.Error:
+        return None
+
+
+def _rows(lines: list[str], delimiter: str) -> list[list[str] | None]:
+    """The records of `lines` (a quoted cell may span lines). If a field outgrows the field
+    limit, each line on its own, None for those that cannot be split."""
+    try:
+        return list(csv.reader(lines, delimiter=delimiter, skipinitialspace=True))
+    except csv.Error:
+        return [_split(line, delimiter) for line in lines]
+
+
 def _field_counts(lines: list[str], delimiter: str) -> list[int]:
-    return [len(row) for row in csv.reader(lines, delimiter=delimiter, skipinitialspace=True)]
+    """Fields per record (-1 for a line that cannot be split, see `_split`)."""
+    return [-1 if row is None else len(row) for row in _rows(lines, delimiter)]
 
 
 def _splits_evenly(lines: list[str], delimiter: str) -> bool:
@@ -257,8 +276,8 @@ def _numeric_cells(lines: list[str], delimiter: str) -> int:
     """How many cells of the data lines read as numbers (decimal comma or point) when split
     by `delimiter`."""
     count = 0
-    for row in csv.reader(lines[1:], delimiter=delimiter, skipinitialspace=True):
-        for cell in row:
+    for row in _rows(lines[1:], delimiter):
+        for cell in row or []:
             text = cell.strip()
             if DECIMAL_COMMA.fullmatch(text) or NUMBER.fullmatch(text):
                 count += 1
@@ -331,9 +350,15 @@ def _header(path: Path, delimiter: str | None, role: str) -> tuple[list[str], st
         delimiter = _sniff_delimiter(path, head, header_line)
     else:
         _check_given_delimiter(path, head, delimiter, header_line)
-    names = next(csv.reader([head[0]], delimiter=delimiter, skipinitialspace=True))
-    names = [name.strip() for name in names]
     where = f"{path}, line {header_line}"
+    names = _split(head[0], delimiter)
+    if names is None:
+        raise DataError(
+            f"{where}: the header has a column name (or an unclosed quote) of more than "
+            f"{csv.field_size_limit():,} characters; expected column names.",
+            hint="is this a CSV file? Check the first line and the quotes in it.",
+        )
+    names = [name.strip() for name in names]
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         if name == "":
@@ -579,6 +604,16 @@ def _cell(table: Table, index: int, column: str) -> str:
     return text
 
 
+SHOWN_CHARACTERS = 60
+
+
+def _quoted(text: str) -> str:
+    """A cell for a message, quoted: a long one cut, with its length (a message stays a line)."""
+    if len(text) <= SHOWN_CHARACTERS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARACTERS]!r}… ({len(text):,} characters)"
+
+
 def numeric_column(table: Table, column: str, what: str) -> pd.Series:
     """The column as float64 (missing cells NaN); a non-numeric or infinite cell is an error."""
     series = table.frame[column]
@@ -595,7 +630,7 @@ def numeric_column(table: Table, column: str, what: str) -> pd.Series:
             count = int(bad.sum())
             decimal_comma = DECIMAL_COMMA.fullmatch(text) is not None
             raise DataError(
-                f"{_where(table, index, column)}: {what} needs numbers, found {text!r}"
+                f"{_where(table, index, column)}: {what} needs numbers, found {_quoted(text)}"
                 f"{' (a number with a decimal comma)' if decimal_comma else ''}"
                 f"{f'; {count} such cells in the column' if count > 1 else ''}.",
                 hint=(
@@ -610,7 +645,7 @@ def numeric_column(table: Table, column: str, what: str) -> pd.Series:
     if infinite.any():
         index = _first(infinite)
         raise DataError(
-            f"{_where(table, index, column)}: infinite value {_cell(table, index, column)!r}; "
+            f"{_where(table, index, column)}: infinite value {_quoted(_cell(table, index, column))}; "
             "nncli needs finite numbers (float64 reaches about ±1.8e308)."
         )
     return values
@@ -940,7 +975,7 @@ def _scaled(
         index = table.frame.index[int(np.flatnonzero(bad)[0])]
         dtype_name = np.dtype(dtype).name
         raise DataError(
-            f"{_where(table, index, name)}: {role} value {_cell(table, index, name)} is too "
+            f"{_where(table, index, name)}: {role} value {_quoted(_cell(table, index, name))} is too "
             f"large: scaled as in training ((x − {center:.6g}) / {scale:.6g}) it does not fit "
             f"{dtype_name}.",
             hint="check the value; or train with training.dtype: float64."
@@ -1253,7 +1288,7 @@ def _fit_targets(
             index = _first(text)
             raise DataError(
                 f"{_where(table, index, name)}: target {name!r} holds text (e.g. "
-                f"{_cell(table, index, name)!r}); cost mse needs numbers.",
+                f"{_quoted(_cell(table, index, name))}); cost mse needs numbers.",
                 hint=(
                     "to predict classes use cost: categorical_cross_entropy with a softmax "
                     "output layer (or binary_cross_entropy with a sigmoid one for two classes)."

@@ -69,7 +69,7 @@ def test_a_value_that_overflows_once_scaled(tmp_path: Path) -> None:
     rows = _iris_rows(tmp_path, "1.7e308")
     for args in (["predict", str(model), str(rows)], ["evaluate", str(model), str(rows)]):
         line = assert_one_clear_error(invoke(args), 3, mentions=f"{rows}, line 2, column 1 ('sepal_length')")
-        assert "feature value 1.7e308 is too large" in line and "float64" in line
+        assert "feature value '1.7e308' is too large" in line and "float64" in line
 
 
 def test_float32_training_data_too_large_and_too_small(tmp_path: Path) -> None:
@@ -82,3 +82,84 @@ def test_float32_training_data_too_large_and_too_small(tmp_path: Path) -> None:
     assert "does not fit float32" in line and "training.dtype: float64" in result.stderr
     rows = _iris_rows(tmp_path, "5.7e-40")  # a float32 subnormal: fine (found by hypothesis)
     assert invoke(args).exit_code == 0
+
+
+# -- CSV files too large in one direction -------------------------------------------------
+
+LONG_NUMBER = "0." + "0" * 130 + "1"  # a valid number of 133 characters
+
+
+def _wide_csv(path: Path, columns: int, rows: int = 6) -> Path:
+    """`columns` numeric features of LONG_NUMBER-like cells and a class: every line is
+    longer than the csv module's field limit (131,072 characters)."""
+    header = ",".join(f"x{i}" for i in range(columns)) + ",label"
+    lines = [header]
+    for r in range(rows):
+        cells = [LONG_NUMBER[:-1] + str((i + r) % 9 + 1) for i in range(columns)]
+        lines.append(",".join(cells) + f",{'abc'[r % 3]}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _class_config(tmp_path: Path, csv: Path) -> Path:
+    config = tmp_path / "wide.yaml"
+    config.write_text(
+        f"data: {{train: {csv}, targets: [label]}}\n"
+        "network: {layers: [{neurons: 3, activation: softmax}]}\n"
+        "cost: categorical_cross_entropy\n"
+        "training: {learning_rate: 0.1}\n"
+        "stopping: {max_iterations: 2}\n"
+    )
+    return config
+
+
+def test_lines_longer_than_the_csv_field_limit_work(tmp_path: Path) -> None:
+    """Sniffing the delimiter split such a line by ; and tab into one huge field, and the
+    csv module's field limit raised a traceback; now the file is read like any other."""
+    csv = _wide_csv(tmp_path / "wide.csv", 1000)
+    assert len(csv.read_text().splitlines()[1]) > 131_072
+    config = _class_config(tmp_path, csv)
+    result = invoke(["train", str(config), "-q", "-o", str(tmp_path / "wide.npz")])
+    assert result.exit_code == 0, result.output
+    result = invoke(["predict", str(tmp_path / "wide.npz"), str(csv)])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 7
+
+
+def test_a_huge_cell_is_a_clear_error(tmp_path: Path) -> None:
+    csv = tmp_path / "huge.csv"
+    csv.write_text("x,label\n1,a\n" + "9" * 2_000_000 + ",b\n3,c\n")
+    config = _class_config(tmp_path, csv)
+    line = assert_one_clear_error(invoke(["train", str(config), "-q"]), 3, mentions=f"{csv}, line 3, column 1 ('x')")
+    assert "needs numbers, found '999999" in line and "… (2,000,000 characters)" in line and len(line) < 400
+
+
+def test_a_huge_column_name_is_a_clear_error(tmp_path: Path) -> None:
+    csv = tmp_path / "name.csv"
+    csv.write_text("x" * 1_000_000 + ",label\n1,a\n2,b\n3,c\n")
+    config = _class_config(tmp_path, csv)
+    expected = f"{csv}, line 1: the header has a column name (or an unclosed quote) of more than 131,072 characters"
+    for args in (["train", str(config), "-q"], ["validate", str(config)]):
+        line = assert_one_clear_error(invoke(args), 3, mentions=expected)
+        assert len(line) < 400
+    assert not (tmp_path / "model.npz").exists()
+
+
+def test_an_unclosed_quote_in_a_huge_file_is_a_clear_error(tmp_path: Path) -> None:
+    csv = tmp_path / "quote.csv"
+    csv.write_text("x,label\n1,a\n\"2,b\n" + "3,c\n" * 60_000)
+    config = _class_config(tmp_path, csv)
+    assert_one_clear_error(invoke(["train", str(config), "-q"]), 3, mentions=str(csv))
+
+
+def test_an_error_listing_thousands_of_columns_stays_readable(tmp_path: Path) -> None:
+    """The message for a missing column lists the file's columns: with 5000 long names it
+    is shortened in the middle (the start, what is missing, and the end are kept)."""
+    names = [f"a_rather_long_column_name_{i:05d}" for i in range(5000)]
+    csv = tmp_path / "many.csv"
+    csv.write_text(",".join(names + ["label"]) + "\n" + ",".join(["1"] * 5000 + ["a"]) + "\n")
+    config = _class_config(tmp_path, csv)
+    result = invoke(["train", str(config), "-q", "--set", "data.features=[nope]"])
+    line = assert_one_clear_error(result, 3, mentions="'nope'")
+    assert "characters left out" in line and len(line) < 4200
+    assert line.endswith("'a_rather_long_column_name_04999', 'label'.")
