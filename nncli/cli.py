@@ -59,17 +59,28 @@ def _stdout() -> Console:
 
 def warn(message: str) -> None:
     text = Text("warning: ", style="bold yellow")
-    text.append(message)
+    text.append(_bounded(message))
     _stderr().print(text)
+
+
+MAX_MESSAGE = 4000  # characters of an error message shown (a hostile file's names can be huge)
+
+
+def _bounded(text: str) -> str:
+    """`text`, its middle left out if it is longer than MAX_MESSAGE characters."""
+    if len(text) <= MAX_MESSAGE:
+        return text
+    keep = MAX_MESSAGE // 2
+    return f"{text[:keep]} … [{len(text) - 2 * keep:,} characters left out] … {text[-keep:]}"
 
 
 def fail(error: NncliError) -> typer.Exit:
     text = Text("error: ", style="bold red")
-    text.append(error.message)
+    text.append(_bounded(error.message))
     console = _stderr()
     console.print(text)
     if error.hint:
-        console.print(Text("help: ", style="bold cyan") + Text(error.hint))
+        console.print(Text("help: ", style="bold cyan") + Text(_bounded(error.hint)))
     return typer.Exit(code=error.exit_code)
 
 
