@@ -318,6 +318,10 @@ def _parse_key(text: str) -> Key:
     return tuple(parts)
 
 
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
 def apply_override(data: dict[str, Any], source: SourceMap, assignment: str) -> None:
     """Apply one ``--set KEY=VALUE``; VALUE is read as YAML (numbers, lists, null …)."""
     if "=" not in assignment:
@@ -335,7 +339,11 @@ def apply_override(data: dict[str, Any], source: SourceMap, assignment: str) -> 
     try:
         value = yaml.load(text_value, Loader=ConfigLoader)
     except yaml.YAMLError as error:
-        raise ConfigError(f"--set {assignment}: the value is not valid YAML: {error}.") from None
+        problem = error.problem if isinstance(error, yaml.MarkedYAMLError) and error.problem else str(error)
+        problem = " ".join(problem.split())
+        raise ConfigError(f"--set {_short(assignment)}: the value is not valid YAML: {problem}.") from None
+    except RecursionError:
+        raise ConfigError(f"--set {_short(assignment)}: the value is nested too deeply to be a config value.") from None
     node: Any = data
     for depth, part in enumerate(key[:-1]):
         where = dotted(key[: depth + 1])

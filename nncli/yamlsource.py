@@ -7,6 +7,9 @@ error can point at the line the user has to change. The loader is PyYAML's SafeL
 
 - a duplicate key is an error (YAML allows it silently; the first value would be lost);
 - anchors and aliases are refused, so an alias bomb cannot blow up memory;
+- explicit tags (``!!python/object``, ``!!binary``, ``!!set`` …) are refused, and a value
+  that looks like a date or number but is none (``2001-13-45``, ``0x_``) is an error at its
+  line, as is a whole number of more than 1000 digits;
 - ``1e-3`` is a number, as in YAML 1.2 (PyYAML's YAML 1.1 reads it as a string).
 """
 
@@ -22,6 +25,7 @@ import yaml
 from nncli.errors import ConfigError
 
 MAX_CONFIG_BYTES = 1_000_000
+YAML_TAG = "tag:yaml.org,2002:"
 
 Key = tuple[Any, ...]
 
@@ -44,9 +48,44 @@ class ConfigLoader(yaml.SafeLoader):
                 "anchors (&name) are not allowed in an nncli config; write the value out",
                 event.start_mark,
             )
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            tag = "!!" + tag[len(YAML_TAG) :] if tag.startswith(YAML_TAG) else tag
+            raise yaml.MarkedYAMLError(
+                None,
+                None,
+                f"tags such as {tag[:80]} are not allowed in an nncli config (nncli reads plain "
+                "YAML only: no !!python or other tags); write the plain value",
+                event.start_mark,
+            )
         return super().compose_node(parent, index)
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # A value that matches a YAML type but cannot be built (2001-13-45 as a date, 0x_
+        # as a number) raises ValueError or KeyError, not a YAML error: give it its line.
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, KeyError, TypeError, OverflowError) as error:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the value {node.value!r:.80} cannot be read ({error})", node.start_mark
+            ) from None
 
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        # Python refuses to convert more than 4300 digits (a ValueError, not a YAML error).
+        digits = sum(c.isdigit() for c in str(node.value))
+        if digits > MAX_INT_DIGITS:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"a whole number of {digits:,} digits (nncli reads at most {MAX_INT_DIGITS:,})",
+                node.start_mark,
+            )
+        return super().construct_yaml_int(node)
+
+
+MAX_INT_DIGITS = 1000
+ConfigLoader.add_constructor("tag:yaml.org,2002:int", ConfigLoader.construct_yaml_int)
 ConfigLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),

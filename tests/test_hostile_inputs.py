@@ -163,3 +163,45 @@ def test_an_error_listing_thousands_of_columns_stays_readable(tmp_path: Path) ->
     line = assert_one_clear_error(result, 3, mentions="'nope'")
     assert "characters left out" in line and len(line) < 4200
     assert line.endswith("'a_rather_long_column_name_04999', 'label'.")
+
+
+# -- hostile config values ------------------------------------------------------------------
+
+HOSTILE_VALUES = {
+    "an impossible date": ("2001-13-45", "the value '2001-13-45' cannot be read (month must be in 1..12)"),
+    "a day out of range": ("2001-02-29", "cannot be read (day is out of range for month)"),
+    "a hex number without digits": ("0x_", "the value '0x_' cannot be read"),
+    "a whole number of 5000 digits": ("9" * 5000, "a whole number of 5,000 digits (nncli reads at most 1,000)"),
+    "a python tag": ("!!python/object/apply:os.system [ls]", "tags such as !!python/object/apply:os.system are not allowed"),
+    "a binary tag": ("!!binary aGVsbG8=", "tags such as !!binary are not allowed"),
+    "a set tag": ("!!set {a, b}", "tags such as !!set are not allowed"),
+    "a bool tag on a non-bool": ("!!bool maybe", "tags such as !!bool are not allowed"),
+    "a float tag on text": ("!!float abc", "tags such as !!float are not allowed"),
+    "a timestamp tag": ("!!timestamp 2001-99-01", "tags such as !!timestamp are not allowed"),
+    "a non-specific tag": ("! 3", "tags such as ! are not allowed"),
+    "a tag inside a list": ("[1, !!int 3]", "tags such as !!int are not allowed"),
+    "a local tag": ("!mine x", "tags such as !mine are not allowed"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_VALUES))
+def test_hostile_values_in_the_file_and_in_set(tmp_path: Path, case: str) -> None:
+    """Values PyYAML turns into a ValueError, KeyError or an arbitrary object: each is a
+    config error at its line (in the file) or naming the --set (exit 2), not a traceback."""
+    value, expected = HOSTILE_VALUES[case]
+    config = write_config(tmp_path)
+    text = config.read_text().replace("name: small", f"name: {value}")
+    assert text != config.read_text()
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text(text)
+    line = assert_one_clear_error(invoke(["validate", str(hostile)]), 2, mentions=f"{hostile}, line ")
+    assert expected in line
+    line = assert_one_clear_error(invoke(["validate", str(config), "--set", f"name={value}"]), 2, mentions="--set name=")
+    assert expected in line and len(line) < 600
+
+
+def test_deep_nesting_in_set(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    value = "[" * 20000 + "]" * 20000
+    line = assert_one_clear_error(invoke(["validate", str(config), "--set", f"name={value}"]), 2)
+    assert "nested too deeply" in line and "(40,005 characters)" in line
