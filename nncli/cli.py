@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from nncli import __version__
+from nncli.safetext import printable
 from nncli.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -50,11 +51,11 @@ app = typer.Typer(
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, soft_wrap=True, highlight=False)
+    return Console(stderr=True, soft_wrap=True, highlight=False, markup=False)
 
 
 def _stdout() -> Console:
-    return Console(soft_wrap=True, highlight=False)
+    return Console(soft_wrap=True, highlight=False, markup=False)
 
 
 def warn(message: str) -> None:
@@ -67,7 +68,9 @@ MAX_MESSAGE = 4000  # characters of an error message shown (a hostile file's nam
 
 
 def _bounded(text: str) -> str:
-    """`text`, its middle left out if it is longer than MAX_MESSAGE characters."""
+    """`text` safe for a terminal (`safetext.printable`: it may quote a file's names), its
+    middle left out if it is longer than MAX_MESSAGE characters."""
+    text = printable(text, keep_newlines=True)
     if len(text) <= MAX_MESSAGE:
         return text
     keep = MAX_MESSAGE // 2
@@ -712,7 +715,7 @@ class OutputFormat(str, Enum):
 
 def _report_console() -> Console:
     """stdout for tables: the terminal's width, or unlimited when piped (no squeezed cells)."""
-    return _Console(soft_wrap=True, highlight=False, width=None if sys.stdout.isatty() else 10_000)
+    return _Console(soft_wrap=True, highlight=False, markup=False, width=None if sys.stdout.isatty() else 10_000)
 
 
 def _print_json(content: Any) -> None:

@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from nncli.safetext import printable
+
 MAX_ROWS = 12
 MAX_COLUMNS = 8
 SPARK_WIDTH = 40
@@ -269,6 +271,7 @@ def render_parameters(console: Console, entry: dict[str, Any], full: bool, preci
 
 
 def render_inspection(console: Console, content: dict[str, Any], full: bool, precision: int) -> None:
+    content = printable(content)  # names and labels come from the model file
     title = Text(f"model {content['file']}", style="bold")
     details = [
         f"name {content['name']!r}" if content["name"] else None,
@@ -296,6 +299,7 @@ def render_inspection(console: Console, content: dict[str, Any], full: bool, pre
 
 
 def render_evaluation(console: Console, report: dict[str, Any], precision: int = 4) -> None:
+    report = printable(report)  # labels come from the model file and the CSV file
     skipped = report["rows_skipped"]
     note = f", {skipped} skipped (data.missing: {report['missing']})" if skipped else ""
     console.print(

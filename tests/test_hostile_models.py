@@ -20,6 +20,7 @@ import pytest
 
 import nncli.modelfile as modelfile
 from hostile import (
+    REPO,
     assert_one_clear_error,
     invoke,
     members,
@@ -445,3 +446,42 @@ def test_every_array_a_saved_file_holds_is_read(small: tuple[Path, Path]) -> Non
     assert sorted(arrays) == ["W1", "W2", "beta1", "beta2", "optimizer_m", "optimizer_v"]
     for name in ("optimizer_m", "optimizer_v"):
         assert np.array_equal(loaded.state[name], arrays[name])
+
+
+EVIL = "[/][bold red]x[/]\x1b]0;owned\x07\x1b[31m\u202e"
+
+
+def _evil_names(record: dict[str, Any]) -> None:
+    """A feature, a class and the run's name that hold rich markup and terminal escapes."""
+    old = record["preprocessing"]["features"][0]["name"]
+    record["preprocessing"]["features"][0]["name"] = EVIL
+    for key in ("features", "inputs"):
+        record[key] = [EVIL if name == old else name for name in record[key]]
+    classes = record["preprocessing"]["targets"][0]["classes"]
+    record["outputs"] = [name.replace(f"={classes[0]}", f"={EVIL}") for name in record["outputs"]]
+    classes[0] = EVIL
+    record["name"] = EVIL
+
+
+def test_names_from_a_model_file_cannot_reach_the_terminal(small: tuple[Path, Path], tmp_path: Path) -> None:
+    """Markup is shown as text (a stray [/] crashed rich), control characters escaped."""
+    path = rewrite(small[1], tmp_path / "evil.npz", metadata=_evil_names)
+    assert load_model(path).preprocessing.features[0].name == EVIL
+    csv = tmp_path / "evil.csv"  # the same names in a CSV file, for evaluate
+    quoted = '"' + EVIL.replace('"', '""') + '"'
+    rows = (REPO / "datasets" / "iris.csv").read_text().splitlines()
+    csv.write_text("\n".join([quoted + rows[0][rows[0].index(","):]] + [r.replace("setosa", quoted) for r in rows[1:]]) + "\n")
+    for args, code in (
+        (["inspect", str(path)], 0),
+        (["evaluate", str(path), str(csv)], 0),
+        (["evaluate", str(path), str(REPO / "datasets" / "iris.csv")], 3),  # no column EVIL
+    ):
+        result = invoke(args)
+        assert result.exit_code == code, (args, result.output)
+        assert "Traceback" not in result.output
+        for character in "\x1b\x07\u202e":
+            assert character not in result.output, (args, repr(result.output[:300]))
+        if result.exit_code == 0:
+            assert "[/][bold red]x[/]\\x1b]0;owned\\x07" in result.stdout
+        else:
+            assert "error:" in result.stderr and "\\x1b" in result.stderr
