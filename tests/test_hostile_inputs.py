@@ -205,3 +205,21 @@ def test_deep_nesting_in_set(tmp_path: Path) -> None:
     value = "[" * 20000 + "]" * 20000
     line = assert_one_clear_error(invoke(["validate", str(config), "--set", f"name={value}"]), 2)
     assert "nested too deeply" in line and "(40,005 characters)" in line
+
+
+def test_exit_codes_are_the_documented_ones() -> None:
+    """Every error class exits with a code that README's table and `nncli --help` list."""
+    import re
+
+    import nncli.errors as errors
+    from hostile import REPO
+
+    table = REPO.joinpath("README.md").read_text().split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    documented = {int(code) for code in re.findall(r"^\| (\d+) \|", table, flags=re.M)}
+    assert documented == {0, 1, 2, 3, 4, 130}
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.NncliError)]
+    assert {c.exit_code for c in classes} <= documented and len(classes) >= 8
+    help_text = " ".join(invoke(["--help"]).stdout.split())
+    for code in documented:
+        assert re.search(rf"\b{code} [a-z]", help_text), code
+    assert "2 usage or config error, an output that cannot be written, or out of memory" in help_text
