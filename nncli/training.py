@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import numpy as np
 
@@ -36,9 +36,12 @@ class Settings:
     patience: int = 1
 
 
-@dataclass(frozen=True)
-class Step:
-    """What one iteration measured, at the parameters it started from."""
+class Step(NamedTuple):
+    """What one iteration measured, at the parameters it started from.
+
+    A NamedTuple rather than a frozen dataclass: just as immutable, and made 3× faster
+    (one is made per iteration; on a small network that is a few % of the iteration).
+    """
 
     iteration: int  # 1-based: the number of updates made once this step is done
     cost: float
@@ -182,7 +185,7 @@ class Training:
                 break
         self.seconds = time.perf_counter() - start
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            final = network.cost_value(X, Y)
+            final = workspace.cost(X, Y)  # in the workspace's buffers: no second Z_1
         self.final_cost = final if math.isfinite(final) else (history.cost[-1] if history.cost else None)
 
     def run(self) -> Stop:
