@@ -8,7 +8,9 @@ Three modes:
 - ``quiet``: nothing but the model path at the end (errors still go to stderr).
 
 The display costs next to nothing per iteration: it looks at the clock and at the iteration
-counter, and only renders when a row is due or the bar is stale.
+counter. Rows that are due are formatted and queued; the queue is written and the bar redrawn
+together, in one write, at most every REFRESH_SECONDS (and at the end), so even a row every
+few iterations of a tiny network stays a small fraction of the training time.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from rich.text import Text
 
 from nncli.training import Step, Stop, Training
 
-REFRESH_SECONDS = 0.1
+REFRESH_SECONDS = 0.25  # at most four writes a second
 
 
 def _number(value: float | None, width: int = 12) -> str:
@@ -56,6 +58,7 @@ class TrainingDisplay:
         self._last_render = 0.0
         self._last_row = 0
         self._last: Step | None = None
+        self._rows: list[str] = []  # due rows not yet written
 
     # -- rows ---------------------------------------------------------------------------
 
@@ -78,12 +81,20 @@ class TrainingDisplay:
         parts.append(f"{step.seconds:8.2f}s")
         return "  ".join(parts)
 
-    def _print_row(self, step: Step) -> None:
+    def _queue_row(self, step: Step) -> None:
         self._last_row = step.iteration
-        if self.mode == "rich":
-            self.console.print(Text(self._row(step)), highlight=False)
+        self._rows.append(self._row(step))
+
+    def _write_rows(self) -> None:
+        """Write the queued rows in one go (above the bar in rich mode)."""
+        if not self._rows:
+            return
+        text = "\n".join(self._rows)
+        self._rows.clear()
+        if self.mode == "rich":  # plain text: no wrapping or cropping work per line
+            self.console.print(Text(text), highlight=False, no_wrap=True, crop=False, overflow="ignore")
         else:
-            print(self._row(step), file=self.console.file, flush=True)
+            print(text, file=self.console.file, flush=True)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -117,15 +128,16 @@ class TrainingDisplay:
         if self.mode == "quiet":
             return
         if step.iteration == 1 or step.iteration % self.log_every == 0:
-            self._print_row(step)
-        if self._progress is not None:
-            now = time.perf_counter()
-            if now - self._last_render >= REFRESH_SECONDS:
-                self._last_render = now
-                self._render(step)
+            self._queue_row(step)
+        now = time.perf_counter()
+        if now - self._last_render >= REFRESH_SECONDS:
+            self._last_render = now
+            self._render(step)
 
     def _render(self, step: Step) -> None:
-        assert self._progress is not None
+        self._write_rows()
+        if self._progress is None:
+            return
         self._progress.update(
             self._task,
             completed=step.iteration,
@@ -136,11 +148,12 @@ class TrainingDisplay:
         self._progress.refresh()
 
     def __exit__(self, *exc: Any) -> None:
+        if self.mode != "quiet" and self._last is not None and self._last.iteration != self._last_row:
+            self._queue_row(self._last)
+        self._write_rows()
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
-        if self.mode != "quiet" and self._last is not None and self._last.iteration != self._last_row:
-            self._print_row(self._last)
 
     # -- the end --------------------------------------------------------------------------
 
