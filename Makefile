@@ -1,9 +1,12 @@
-# The two commands of the README: `make demo` (train a real example end to end) and
-# `make test` (the whole suite). Both create .venv and install what they need into it.
+# The commands of the README: `make demo` (train a real example end to end), `make test` (the
+# whole suite) and `make bench` (against scikit-learn and the BLAS floor; minutes, never part
+# of `make test`). Each creates .venv and installs what it needs into it.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 NNCLI  := $(BIN)/nncli
+# e.g. make bench BENCH_ARGS="--quick" or BENCH_ARGS="--json bench.json --cases a"
+BENCH_ARGS ?=
 
 .PHONY: demo test bench install install-dev clean
 
@@ -19,6 +22,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.installed
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
@@ -28,6 +35,9 @@ demo: install
 
 test: install-dev
 	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) models .pytest_cache .hypothesis
