@@ -88,12 +88,12 @@ class Case:
 
 
 CASES = {
-    "a": Case("a", 60000, (784, 256, 10), ("relu", "softmax"), "categorical_cross_entropy", 3, 0.1),
+    "a": Case("a", 60000, (784, 256, 10), ("relu", "softmax"), "categorical_cross_entropy", 4, 0.1),
     "b": Case("b", 10000, (20, 64, 64, 1), ("tanh", "tanh", "identity"), "mse", 40, 0.01),
     "c": Case("c", 150, (4, 8, 3), ("tanh", "softmax"), "categorical_cross_entropy", 2000, 0.5),
 }
 QUICK = {
-    "a": dict(k=6000, iterations=2),
+    "a": dict(k=6000, iterations=3),
     "b": dict(k=2000, iterations=10),
     "c": dict(iterations=300),
 }
@@ -136,34 +136,45 @@ def initial_theta(case: Case, seed: int = 0) -> Array:
 # -- the three measurements --------------------------------------------------------------------
 
 
-def time_floor(case: Case, dtype: str, iterations: int) -> list[float]:
-    """Seconds of each iteration of the GEMMs alone, on preallocated buffers.
+class Floor:
+    """The GEMMs of one iteration alone, on buffers prepared once.
 
     The very products the Workspace makes, in its way: W_lᵀ δ_l a block of BLOCK_COLUMNS
-    columns at a time into one scratch block (see `nncli.network.Workspace`).
+    columns at a time into one scratch block, as an outer product (np.multiply) where
+    n_l = 1 (see `nncli.network.Workspace`).
     """
-    rng = np.random.default_rng(1)
-    sizes, k, m = case.sizes, case.k, len(case.sizes) - 1
-    W = [None] + [rng.uniform(-0.1, 0.1, (sizes[l], sizes[l - 1])).astype(dtype) for l in range(1, m + 1)]
-    Z = [rng.uniform(-1, 1, (n, k)).astype(dtype) for n in sizes]  # Z_0 = X … Z_m
-    D = [None] + [rng.uniform(-1, 1, (n, k)).astype(dtype) for n in sizes[1:]]  # δ_l
-    dW = [None] + [np.empty_like(W[l]) for l in range(1, m + 1)]
-    block = min(k, network_module.BLOCK_COLUMNS)
-    scratch = np.empty((max(sizes[1:m] or (0,)), block), dtype)
-    starts = range(0, k, block)
-    seconds = []
-    for _ in range(iterations):
+
+    def __init__(self, case: Case, dtype: str) -> None:
+        rng = np.random.default_rng(1)
+        sizes, k, m = case.sizes, case.k, len(case.sizes) - 1
+        self.sizes, self.k, self.m = sizes, k, m
+        self.W = [None] + [rng.uniform(-0.1, 0.1, (sizes[l], sizes[l - 1])).astype(dtype) for l in range(1, m + 1)]
+        self.Z = [rng.uniform(-1, 1, (n, k)).astype(dtype) for n in sizes]  # Z_0 = X … Z_m
+        self.D = [None] + [rng.uniform(-1, 1, (n, k)).astype(dtype) for n in sizes[1:]]  # δ_l
+        self.dW = [None] + [np.empty_like(W) for W in self.W[1:]]
+        self.block = min(k, network_module.BLOCK_COLUMNS)
+        self.scratch = np.empty((max(sizes[1:m] or (0,)), self.block), dtype)
+
+    def iteration(self) -> float:
+        W, Z, D, dW, k = self.W, self.Z, self.D, self.dW, self.k
         start = time.perf_counter()
-        for l in range(1, m + 1):
+        for l in range(1, self.m + 1):
             np.matmul(W[l], Z[l - 1], out=Z[l])  # A_l = W_l Z_(l-1)
-        for l in range(m, 0, -1):
+        for l in range(self.m, 0, -1):
             np.matmul(D[l], Z[l - 1].T, out=dW[l])  # δ_l Z_(l-1)ᵀ
             if l > 1:
-                for first in starts:  # W_lᵀ δ_l
-                    stop = min(first + block, k)
-                    np.matmul(W[l].T, D[l][:, first:stop], out=scratch[: sizes[l - 1], : stop - first])
-        seconds.append(time.perf_counter() - start)
-    return seconds
+                product_of = np.multiply if self.sizes[l] == 1 else np.matmul  # as the Workspace
+                for first in range(0, k, self.block):  # W_lᵀ δ_l
+                    stop = min(first + self.block, k)
+                    out = self.scratch[: self.sizes[l - 1], : stop - first]
+                    product_of(W[l].T, D[l][:, first:stop], out=out)
+        return time.perf_counter() - start
+
+
+def time_floor(case: Case, dtype: str, iterations: int) -> list[float]:
+    """Seconds of each of `iterations` floor iterations."""
+    floor = Floor(case, dtype)
+    return [floor.iteration() for _ in range(iterations)]
 
 
 def nncli_training(case: Case, dtype: str, X: Array, Y: Array, theta: Array) -> Training:
@@ -186,8 +197,12 @@ def time_nncli(case: Case, dtype: str, X: Array, Y: Array, theta: Array) -> tupl
     return list(np.diff([0.0, *training.history.seconds])), training.history.cost
 
 
-def sklearn_model(case: Case, dtype: str, theta: Array) -> Any:
-    """An MLPClassifier/MLPRegressor doing nncli's full-batch GD from nncli's weights."""
+def sklearn_model(case: Case, dtype: str, theta: Array, between: Any = None) -> Any:
+    """An MLPClassifier/MLPRegressor doing nncli's full-batch GD from nncli's weights.
+
+    `between()`, if given, runs after each of its epochs, off its clock: ``clock_[i]`` is
+    the end of epoch i, ``resume_[i]`` the moment it goes on (``resume_[0]`` its start).
+    """
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
     base = MLPClassifier if case.classification else MLPRegressor
@@ -204,11 +219,15 @@ def sklearn_model(case: Case, dtype: str, theta: Array) -> Any:
                 self.intercepts_[l - 1][...] = beta[l][:, 0]
 
         def _fit_stochastic(self, *args: Any, **kwargs: Any) -> Any:
-            self.clock_ = [time.perf_counter()]
+            self.clock_: list[float] = []
+            self.resume_ = [time.perf_counter()]
             return super()._fit_stochastic(*args, **kwargs)
 
         def _update_no_improvement_count(self, *args: Any, **kwargs: Any) -> Any:
             self.clock_.append(time.perf_counter())
+            if between is not None:
+                between()
+            self.resume_.append(time.perf_counter())
             return super()._update_no_improvement_count(*args, **kwargs)
 
     hidden = case.activations[:-1]
@@ -243,7 +262,42 @@ def time_sklearn(
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X_rows, target)
     assert model.n_iter_ == case.iterations and model.coefs_[0].dtype == np.dtype(dtype)
-    return list(np.diff(model.clock_)), list(model.loss_curve_)
+    return list(np.diff([model.resume_[0], *model.clock_])), list(model.loss_curve_)
+
+
+def time_lockstep(
+    case: Case, dtype: str, X_cols: Array, Y_cols: Array, X_rows: Array, target: Array, theta: Array
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """All three, one iteration each in turn: scikit-learn's epoch, the floor, nncli's step.
+
+    For the large cases, where one iteration takes long enough for a neighbour's burst of
+    CPU to hit one engine and not the others. nncli's loop is a generator, so it can be
+    stepped from inside scikit-learn's epoch hook; each is timed on its own clock. The first
+    iteration of each (first touch of fresh buffers) is left out.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+
+    floor = Floor(case, dtype)
+    training = nncli_training(case, dtype, X_cols, Y_cols, theta)
+    steps = iter(training)
+    times: dict[str, list[float]] = {"floor": [], "nncli": []}
+
+    def between() -> None:
+        times["floor"].append(floor.iteration())
+        start = time.perf_counter()
+        next(steps)
+        times["nncli"].append(time.perf_counter() - start)
+
+    model = sklearn_model(case, dtype, theta, between)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_rows, target)
+    for _ in steps:  # let the loop end by its own criterion c)
+        pass
+    assert training.stop is not None and training.stop.criterion == "max_iterations"
+    times["sklearn"] = [end - start for start, end in zip(model.resume_, model.clock_)]
+    curves = {"nncli": training.history.cost, "sklearn": list(model.loss_curve_)}
+    return {engine: seconds[1:] for engine, seconds in times.items()}, curves
 
 
 # -- the progress display ---------------------------------------------------------------------
@@ -435,10 +489,20 @@ def measure(cases: list[Case], repeats: int) -> list[dict[str, Any]]:
         times: dict[tuple[str, str], list[list[float]]] = {}
         curves: dict[tuple[str, str], list[float]] = {}
         engines = ("floor", "nncli", "sklearn")
+        # Large cases in lock step, iteration by iteration; small ones run by run, in a
+        # rotating order (a run of case c lasts well under a second).
+        lockstep = case.iterations < 100
         print(f"case ({case.name}) {case.title}: ", end="", flush=True)
         for r in range(repeats):
             for dtype in DTYPES:
                 X_cols, Y_cols, X_rows, target = data[dtype]
+                if lockstep:
+                    gc.collect()
+                    seconds_of, curves_of = time_lockstep(case, dtype, X_cols, Y_cols, X_rows, target, theta)
+                    for engine in engines:
+                        times.setdefault((engine, dtype), []).append(seconds_of[engine])
+                    curves["nncli", dtype], curves["sklearn", dtype] = curves_of["nncli"], curves_of["sklearn"]
+                    continue
                 for i in range(len(engines)):
                     engine = engines[(r + i) % len(engines)]  # rotate the order every repeat
                     gc.collect()
@@ -455,7 +519,7 @@ def measure(cases: list[Case], repeats: int) -> list[dict[str, Any]]:
             # Small cases: the mean iteration of each run (Python overhead, GC and all
             # included), then the median over runs. Large cases: the median over every
             # iteration of every run, which shrugs off a neighbour's burst of CPU.
-            if case.iterations >= 100:
+            if not lockstep:
                 samples = {e: [statistics.fmean(run) for run in times[e, dtype]] for e in engines}
             else:
                 samples = {e: [t for run in times[e, dtype] for t in run] for e in engines}

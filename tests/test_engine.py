@@ -210,6 +210,29 @@ def test_column_blocks_give_the_same_gradient(monkeypatch: pytest.MonkeyPatch, b
     assert_close(workspace.grad, ref_grad)
 
 
+@pytest.mark.parametrize("row_bytes", [1, 3 * 8 * 50])
+def test_row_blocks_give_the_same_gradient(monkeypatch: pytest.MonkeyPatch, row_bytes: int) -> None:
+    """The forward pass's + β_l and f_l one row at a time, or 3 rows (a short last block)."""
+    monkeypatch.setattr(network_module, "ROW_BLOCK_BYTES", row_bytes)
+    sizes, activations, cost = (3, 7, 5, 1), ("sigmoid", "leaky_relu", "identity"), "mse"
+    net, X, Y = problem(sizes, activations, cost, 50, seed=6)
+    ref_cost, ref_grad = reference(sizes, activations, cost, net.theta, X, Y)
+    workspace = Workspace(net, 50)
+    assert len(workspace._row_blocks[1]) == (7 if row_bytes == 1 else 3)
+    assert workspace.compute(X, Y) == pytest.approx(ref_cost, rel=1e-12)
+    assert_close(workspace.grad, ref_grad)
+
+
+def test_forward_in_blocks_equals_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Network.forward over many columns (blocks of FORWARD_COLUMNS) gives the same numbers."""
+    net, X, _ = problem((5, 6, 4, 3), ("tanh", "relu", "softmax"), "categorical_cross_entropy", 1000)
+    whole = net.output(X)[1]
+    monkeypatch.setattr(network_module, "FORWARD_COLUMNS", 64)
+    blocked = net.forward(X)
+    assert blocked.shape == (3, 1000)
+    np.testing.assert_allclose(blocked, whole, rtol=1e-14, atol=0)
+
+
 def test_inputs_are_not_modified() -> None:
     net, X, Y = problem((4, 8, 3), ("tanh", "softmax"), "categorical_cross_entropy", 50)
     X0, Y0 = X.copy(), Y.copy()
