@@ -644,6 +644,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=None, help="repeats per measurement (default 5, quick 2)")
     parser.add_argument("--cases", default="a,b,c", help="comma-separated cases (default a,b,c)")
     parser.add_argument("--no-subprocess", action="store_true", help="skip memory and predict")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="BLAS threads for the training cases (default: the BLAS default)"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -665,7 +668,14 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"machine": machine(), "quick": args.quick}
     if report["machine"]["unset"]:
         print(f"note: unset {report['machine']['unset']} for this benchmark process")
-    report["training"] = measure(list(cases.values()), repeats)
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=args.threads, user_api="blas"):
+            report["machine"]["numpy_blas"]["threads"] = args.threads
+            report["training"] = measure(list(cases.values()), repeats)
+    else:
+        report["training"] = measure(list(cases.values()), repeats)
     report["machine"]["load_average_after"] = os.getloadavg()
     if not args.no_subprocess:
         print("memory and predict (subprocesses) …", flush=True)

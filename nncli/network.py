@@ -178,10 +178,9 @@ class Workspace:
         # (contiguous memory, ROW_BLOCK_BYTES) the second finds the block still in cache.
         # A small Z_l is one block, i.e. one call each.
         rows = max(1, ROW_BLOCK_BYTES // (k * dtype.itemsize))
-        self._row_blocks: list[list[tuple[Array, Array]]] = [[]]
+        self._row_blocks: list[list[tuple[Array, slice]]] = [[]]
         for l in range(1, m):
-            Z_l, beta_l = self.Z[l], network.beta[l]
-            self._row_blocks.append([(Z_l[r : r + rows], beta_l[r : r + rows]) for r in range(0, sizes[l], rows)])
+            self._row_blocks.append([(self.Z[l][r : r + rows], slice(r, r + rows)) for r in range(0, sizes[l], rows)])
         self._columns = np.empty((2, k), dtype)  # per-column scratch of the output layer
         # ∂cost/∂β_l = δ_l · 1: a BLAS matrix-vector product for large δ_l, where it is
         # several times faster than a reduction; a NumPy reduction for small ones.
@@ -232,9 +231,9 @@ class Workspace:
         # + β_l and f_l go a block of rows at a time (see __init__).
         for l in range(1, m):
             np.matmul(W[l], Z[l - 1], out=Z[l])
-            f = self._activate[l]
-            for Z_rows, beta_rows in self._row_blocks[l]:
-                Z_rows += beta_rows
+            f, beta_l = self._activate[l], beta[l]  # β_l read from θ at every call
+            for Z_rows, rows in self._row_blocks[l]:
+                Z_rows += beta_l[rows]
                 f(Z_rows)
         A_m = self.A_m
         np.matmul(W[m], Z[m - 1], out=A_m)
