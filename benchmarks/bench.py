@@ -50,6 +50,7 @@ import platform  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 import warnings  # noqa: E402
 from dataclasses import dataclass, replace  # noqa: E402
 from typing import Any  # noqa: E402
@@ -414,7 +415,7 @@ def predict_child(rows: int, repeats: int) -> dict[str, Any]:
     extra = (_status_kb("VmHWM") - before) * 1024
     best = statistics.median(seconds)
     return {
-        "path": "nncli.network.Network.forward on the whole X (no `nncli predict` on this branch)",
+        "path": "nncli.network.Network.forward on the whole X (the network alone)",
         "network": " → ".join(f"{n} {f}" for n, f in zip(sizes[1:], activations)),
         "features": sizes[0],
         "rows": rows,
@@ -423,6 +424,53 @@ def predict_child(rows: int, repeats: int) -> dict[str, Any]:
         "rows_per_second": rows / best,
         "extra_bytes": int(extra),
         "Y_hat_bytes": rows * sizes[-1] * 8,
+    }
+
+
+def predict_cli_child(rows: int, repeats: int) -> dict[str, Any]:
+    """Rows per second of the real `nncli predict MODEL CSV -o OUT`: CSV parsing, X, forward,
+    decoding and CSV writing, on a generated `rows`-row CSV of 10 features (in a temp dir)."""
+    import tempfile
+
+    from nncli.cli import app
+
+    rng = np.random.default_rng(3)
+    names = [f"x{i}" for i in range(10)]
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        data = rng.standard_normal((rows, 10)).round(6)
+        target = data @ rng.standard_normal(10)
+        with open(root / "data.csv", "w") as handle:
+            handle.write(",".join(names + ["y"]) + "\n")
+            np.savetxt(handle, np.column_stack([data, target]), fmt="%.6f", delimiter=",")
+        with open(root / "train.csv", "w") as handle:
+            handle.write(",".join(names + ["y"]) + "\n")
+            np.savetxt(handle, np.column_stack([data[:2000], target[:2000]]), fmt="%.6f", delimiter=",")
+        (root / "c.yaml").write_text(
+            "data: {train: train.csv, targets: [y]}\n"
+            "network: {layers: [{neurons: 64, activation: relu}, {neurons: 64, activation: relu}, {neurons: 1}]}\n"
+            "training: {learning_rate: 0.01}\nstopping: {max_iterations: 5}\n"
+        )
+        model, out = root / "m.npz", root / "out.csv"
+        app(["train", str(root / "c.yaml"), "-q", "-o", str(model)], standalone_mode=False)
+        before = _status_kb("VmRSS")
+        seconds = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            app(["predict", str(model), str(root / "data.csv"), "-o", str(out)], standalone_mode=False)
+            seconds.append(time.perf_counter() - start)
+        extra = (_status_kb("VmHWM") - before) * 1024
+        size = (root / "data.csv").stat().st_size
+    best = statistics.median(seconds)
+    return {
+        "path": "nncli predict MODEL data.csv -o out.csv (CSV in, CSV out)",
+        "network": "64 relu → 64 relu → 1 identity",
+        "features": 10,
+        "rows": rows,
+        "csv_bytes": size,
+        "seconds": best,
+        "rows_per_second": rows / best,
+        "extra_bytes": int(extra),
     }
 
 
@@ -627,6 +675,13 @@ def table(report: dict[str, Any]) -> str:
             f"{pred['extra_bytes'] / 2**20:.0f} MB beyond X (Ŷ itself is {pred['Y_hat_bytes'] / 2**20:.0f} MB); "
             f"path: {pred['path']}"
         )
+    pred = report.get("predict_cli")
+    if pred:
+        lines.append(
+            f"predict, whole command: {pred['rows_per_second'] / 1e6:.2f} M rows/s, {pred['rows']} rows × "
+            f"{pred['features']} features ({pred['csv_bytes'] / 2**20:.0f} MB of CSV), network {pred['network']}, "
+            f"{pred['seconds']:.2f} s, peak {pred['extra_bytes'] / 2**20:.0f} MB beyond the start; path: {pred['path']}"
+        )
     for disp in report.get("display", []):
         lines.append(
             f"progress display ({disp['mode']}, log_every {disp['log_every']}, case ({disp['case']}) "
@@ -658,6 +713,9 @@ def main(argv: list[str] | None = None) -> int:
         if kind == "memory":
             engine, dtype = rest
             print(json.dumps(memory_child(engine, cases["a"], dtype)))
+        elif kind == "predict-cli":
+            rows, repeats = map(int, rest)
+            print(json.dumps(predict_cli_child(rows, repeats)))
         else:
             rows, repeats = map(int, rest)
             print(json.dumps(predict_child(rows, repeats)))
@@ -686,6 +744,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         rows = 100_000 if args.quick else 1_000_000
         report["predict"] = run_child(["--child", "predict", str(rows), str(repeats)])
+        report["predict_cli"] = run_child(["--child", "predict-cli", str(rows), str(min(repeats, 3))])
     # The display on the fastest iterations there are (case c), long enough (~1 s) for the
     # bar to be redrawn at its steady rate: the worst case for its share of the time.
     c = replace(CASES["c"], iterations=3000 if args.quick else 30000)
