@@ -1,10 +1,13 @@
-# The two commands of the README: `make demo` (train real examples end to end, then inspect,
-# predict with and evaluate the iris model) and
-# `make test` (the whole suite). Both create .venv and install what they need into it.
+# The commands of the README: `make demo` (train real examples end to end, then inspect,
+# predict with and evaluate them), `make test` (the whole suite) and `make bench` (against
+# scikit-learn and the BLAS floor; minutes, never part of `make test`). Each creates .venv
+# and installs what it needs into it.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 NNCLI  := $(BIN)/nncli
+# e.g. make bench BENCH_ARGS="--quick" or BENCH_ARGS="--json bench.json --cases a"
+BENCH_ARGS ?=
 
 .PHONY: demo test bench install install-dev clean schema
 
@@ -18,6 +21,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -34,6 +41,9 @@ demo: install
 
 test: install-dev
 	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) models .pytest_cache .hypothesis

@@ -16,6 +16,11 @@ Each cost comes with:
 For the three matched pairs (identity + mse, sigmoid + binary_cross_entropy, softmax +
 categorical_cross_entropy) the output delta δ_m = ∂cost/∂A_m simplifies to (Ŷ − Y)/k.
 Every other pairing uses the general chain rule: δ_m = f'_m applied to ∂cost/∂Ŷ.
+
+Training uses one more function per cost, ``value_and_delta(A, Y, delta, columns)``: for the
+matched pair it computes the cost (the stable way) *and* writes δ_m = (Ŷ − Y)/k into a given
+buffer, in place and sharing the work between the two (softmax's exponentials serve both the
+log-sum-exp of the cost and Ŷ), so an iteration allocates nothing at the output layer.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+
+from nncli.activations import sigmoid
 
 Array = np.ndarray
 
@@ -79,6 +86,51 @@ def categorical_cross_entropy_from_logits(A: Array, Y: Array) -> float:
     return float(-np.sum(Y * (S - log_sum)) / _k(Y))
 
 
+# -- the output layer in training: the cost and δ_m = (Ŷ − Y)/k together, in place --------------
+#
+# Each takes A = A_m (n_m × k, the output pre-activation, which it may overwrite), Y (n_m × k),
+# `delta` (n_m × k, receives δ_m) and `columns` (2 × k scratch), and returns the cost at A.
+
+
+def identity_mse_delta(A: Array, Y: Array, delta: Array, columns: Array) -> float:
+    """Ŷ = A; cost = 1/(2k) ‖Ŷ − Y‖²; δ_m = (Ŷ − Y)/k."""
+    np.subtract(A, Y, out=delta)  # Ŷ − Y
+    cost = 0.5 * float(np.vdot(delta, delta)) / _k(Y)
+    delta *= 1.0 / _k(Y)
+    return cost
+
+
+def sigmoid_binary_cross_entropy_delta(A: Array, Y: Array, delta: Array, columns: Array) -> float:
+    """Ŷ = σ(A); the cost in its logit form (never log 0); δ_m = (Ŷ − Y)/k."""
+    cost = binary_cross_entropy_from_logits(A, Y)
+    np.copyto(delta, A)
+    sigmoid(delta)  # Ŷ, computed in δ's buffer
+    delta -= Y
+    delta *= 1.0 / _k(Y)
+    return cost
+
+
+def softmax_cross_entropy_delta(A: Array, Y: Array, delta: Array, columns: Array) -> float:
+    """Ŷ = softmax(A) and the categorical cross-entropy, sharing one exp; δ_m = (Ŷ − Y)/k.
+
+    Per column, with s = a − max(a) (so e^s never overflows and Σ e^s ≥ 1):
+        log ŷ = s − log Σ e^s  (log-sum-exp),   cost = −1/k Σ y log ŷ,   Ŷ = e^S / Σ e^S.
+    A is overwritten with e^S.
+    """
+    top, total = columns[0], columns[1]
+    np.maximum.reduce(A, axis=0, out=top)  # max(a) of each column
+    S = np.subtract(A, top, out=delta)  # S = A − max, for now in δ's buffer
+    E = np.exp(S, out=A)  # e^S
+    np.add.reduce(E, axis=0, out=total)  # Σ e^S
+    np.log(total, out=top)  # log Σ e^S
+    S -= top  # log Ŷ
+    cost = -float(np.vdot(Y, S)) / _k(Y)
+    np.divide(E, total, out=delta)  # Ŷ
+    delta -= Y
+    delta *= 1.0 / _k(Y)
+    return cost
+
+
 @dataclass(frozen=True)
 class Cost:
     name: str
@@ -87,10 +139,11 @@ class Cost:
     gradient: Callable[[Array, Array], Array]
     matched_activation: str
     value_from_logits: Callable[[Array, Array], float]
+    value_and_delta: Callable[[Array, Array, Array, Array], float]
 
 
 COSTS: dict[str, Cost] = {
-    "mse": Cost("mse", "mean squared error", mse, mse_gradient, "identity", mse),
+    "mse": Cost("mse", "mean squared error", mse, mse_gradient, "identity", mse, identity_mse_delta),
     "binary_cross_entropy": Cost(
         "binary_cross_entropy",
         "binary cross-entropy",
@@ -98,6 +151,7 @@ COSTS: dict[str, Cost] = {
         binary_cross_entropy_gradient,
         "sigmoid",
         binary_cross_entropy_from_logits,
+        sigmoid_binary_cross_entropy_delta,
     ),
     "categorical_cross_entropy": Cost(
         "categorical_cross_entropy",
@@ -106,6 +160,7 @@ COSTS: dict[str, Cost] = {
         categorical_cross_entropy_gradient,
         "softmax",
         categorical_cross_entropy_from_logits,
+        softmax_cross_entropy_delta,
     ),
 }
 

@@ -8,7 +8,9 @@ Three modes:
 - ``quiet``: nothing but the model path at the end (errors still go to stderr).
 
 The display costs next to nothing per iteration: it looks at the clock and at the iteration
-counter, and only renders when a row is due or the bar is stale.
+counter. Rows that are due are formatted and queued; the queue is written and the bar redrawn
+together, in one write, at most every REFRESH_SECONDS (and at the end), so even a row every
+few iterations of a tiny network stays a small fraction of the training time.
 """
 
 from __future__ import annotations
@@ -17,14 +19,28 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
 from nncli.training import Step, Stop, Training, is_logged
 
-REFRESH_SECONDS = 0.1
+REFRESH_SECONDS = 0.5  # at most two writes a second
+_clock = time.perf_counter
+
+
+class _Lines:
+    """Finished lines of plain text for rich: one segment, no markup, wrapping or cropping
+    (half the cost of a Text per line when many rows come at once)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Segment(self.text)
+        yield Segment.line()
 
 
 def _number(value: float | None, width: int = 12) -> str:
@@ -56,6 +72,7 @@ class TrainingDisplay:
         self._last_render = 0.0
         self._last_row = 0
         self._last: Step | None = None
+        self._rows: list[str] = []  # due rows not yet written
 
     # -- rows ---------------------------------------------------------------------------
 
@@ -69,21 +86,28 @@ class TrainingDisplay:
         return "  ".join(parts)
 
     def _row(self, step: Step) -> str:
-        parts = [str(step.iteration).rjust(10), _number(step.cost), _number(step.gradient_norm)]
+        row = f"{step.iteration:>10}  {step.cost:>12.6g}  {step.gradient_norm:>12.6g}"
         if self.validation:
-            parts.append(_number(step.validation_cost))
+            row += "  " + _number(step.validation_cost)
             if self.classification:
                 acc = step.validation_accuracy
-                parts.append(("—" if acc is None else f"{acc:.3f}").rjust(8))
-        parts.append(f"{step.seconds:8.2f}s")
-        return "  ".join(parts)
+                row += "  " + ("—" if acc is None else f"{acc:.3f}").rjust(8)
+        return f"{row}  {step.seconds:8.2f}s"
 
-    def _print_row(self, step: Step) -> None:
+    def _queue_row(self, step: Step) -> None:
         self._last_row = step.iteration
+        self._rows.append(self._row(step))
+
+    def _write_rows(self) -> None:
+        """Write the queued rows in one go (above the bar in rich mode)."""
+        if not self._rows:
+            return
+        text = "\n".join(self._rows)
+        self._rows.clear()
         if self.mode == "rich":
-            self.console.print(Text(self._row(step)), highlight=False)
+            self.console.print(_Lines(text), crop=False)
         else:
-            print(self._row(step), file=self.console.file, flush=True)
+            print(text, file=self.console.file, flush=True)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -113,20 +137,22 @@ class TrainingDisplay:
         return self
 
     def update(self, step: Step) -> None:
-        first = self._last is None
+        """Called once per iteration: a counter test and a clock read, unless work is due."""
+        first = self._last is None  # iteration 1, or the first after a --resume
         self._last = step
         if self.mode == "quiet":
             return
         if first or is_logged(step.iteration, self.log_every):
-            self._print_row(step)
-        if self._progress is not None:
-            now = time.perf_counter()
-            if now - self._last_render >= REFRESH_SECONDS:
-                self._last_render = now
-                self._render(step)
+            self._queue_row(step)
+        now = _clock()
+        if now - self._last_render >= REFRESH_SECONDS:
+            self._last_render = now
+            self._render(step)
 
     def _render(self, step: Step) -> None:
-        assert self._progress is not None
+        self._write_rows()
+        if self._progress is None:
+            return
         self._progress.update(
             self._task,
             completed=step.iteration,
@@ -137,11 +163,12 @@ class TrainingDisplay:
         self._progress.refresh()
 
     def __exit__(self, *exc: Any) -> None:
+        if self.mode != "quiet" and self._last is not None and self._last.iteration != self._last_row:
+            self._queue_row(self._last)
+        self._write_rows()
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
-        if self.mode != "quiet" and self._last is not None and self._last.iteration != self._last_row:
-            self._print_row(self._last)
 
     # -- the end --------------------------------------------------------------------------
 

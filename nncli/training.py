@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 
@@ -71,9 +71,12 @@ class Settings:
     seed: int = 0  # the shuffling stream is SeedSequence([seed, 2])
 
 
-@dataclass(frozen=True)
-class Step:
-    """What one iteration measured, at the parameters it started from."""
+class Step(NamedTuple):
+    """What one iteration measured, at the parameters it started from.
+
+    A NamedTuple rather than a frozen dataclass: just as immutable, and made 3× faster
+    (one is made per iteration; on a small network that is a few % of the iteration).
+    """
 
     iteration: int  # 1-based: the number of iterations done once this step is done
     cost: float
@@ -397,7 +400,10 @@ class Training:
         """The cost on all k training observations at the current θ (with the l2 penalty)."""
         X, Y, theta = self.X, self.Y, self.network.theta
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            cost = self.network.cost_value(X, Y)
+            if self._batches is None:  # in the full batch's buffers: no second Z_1
+                cost = self._workspace.cost(X, Y)
+            else:
+                cost = self.network.cost_value(X, Y)
             if self._decay is not None:
                 cost += 0.5 * float(np.dot(self._decay * theta, theta))
         return cost
