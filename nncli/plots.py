@@ -16,8 +16,9 @@ a command can check before it does any work. Figures are drawn on a plain
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,22 @@ def _figure(width: float = 7.0, height: float = 4.5) -> Any:
     return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
+def _plain_text(draw: Callable[..., None]) -> Callable[..., None]:
+    """Draw with mathtext off: a title, axis label or class name holding ``$`` (from a
+    config, a CSV header or a stranger's model file) is shown as written, never parsed as
+    TeX (``$\\frac{$`` raised a ValueError when the figure was saved)."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        require_matplotlib()
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+            draw(*args, **kwargs)
+
+    return wrapper
+
+
 def _save(figure: Any, path: Path) -> None:
     atomic_write(path, lambda handle: figure.savefig(handle, format="png"))
 
@@ -57,6 +74,7 @@ def _series(values: Sequence[float | None] | None) -> np.ndarray:
     return np.array([np.nan if v is None else float(v) for v in values or []], dtype=np.float64)
 
 
+@_plain_text
 def cost_curve(
     history: Mapping[str, Sequence[float | None]],
     path: Path,
@@ -130,6 +148,7 @@ def _range(preprocessing: Preprocessing, index: int, points: np.ndarray | None) 
     return low - MARGIN * span, high + MARGIN * span
 
 
+@_plain_text
 def regions(
     network: Network,
     preprocessing: Preprocessing,

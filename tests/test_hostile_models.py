@@ -485,3 +485,32 @@ def test_names_from_a_model_file_cannot_reach_the_terminal(small: tuple[Path, Pa
             assert "[/][bold red]x[/]\\x1b]0;owned\\x07" in result.stdout
         else:
             assert "error:" in result.stderr and "\\x1b" in result.stderr
+
+
+TEX = "$\\frac{$"  # not valid mathtext: matplotlib raised ValueError while saving
+
+
+def test_dollar_signs_in_names_are_plotted_as_text(tmp_path: Path) -> None:
+    """The run's name, two feature names and a class name holding mathtext, through
+    train --plot, inspect --plot and inspect --plot --data: each writes its PNG."""
+    pytest.importorskip("matplotlib")
+    rows = (REPO / "datasets" / "iris.csv").read_text().splitlines()
+    header = ["sepal_length", "sepal_width", f"petal {TEX}", "$x^$", "species"]
+    csv = tmp_path / "tex.csv"
+    csv.write_text(",".join(header) + "\n" + "\n".join(r.replace("setosa", TEX) for r in rows[1:]) + "\n")
+    config = tmp_path / "tex.yaml"
+    config.write_text(
+        f"name: '{TEX}'\n"
+        f"data: {{train: {csv}, features: ['petal {TEX}', '$x^$'], targets: [species]}}\n"
+        "network: {layers: [{neurons: 3, activation: softmax}]}\n"
+        "cost: categorical_cross_entropy\ntraining: {learning_rate: 0.1}\nstopping: {max_iterations: 3}\n"
+    )
+    model = tmp_path / "tex.npz"
+    for args, png in (
+        (["train", str(config), "-q", "-o", str(model), "--plot", str(tmp_path / "a.png")], "a.png"),
+        (["inspect", str(model), "--plot", str(tmp_path / "b.png")], "b.png"),
+        (["inspect", str(model), "--plot", str(tmp_path / "c.png"), "--data", str(csv)], "c.png"),
+    ):
+        result = invoke(args)
+        assert result.exit_code == 0, (args, result.output)
+        assert (tmp_path / png).read_bytes().startswith(b"\x89PNG")
