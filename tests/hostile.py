@@ -131,6 +131,7 @@ def model_commands(config: Path, model: Path, out: Path) -> dict[str, list[str]]
         "evaluate": ["evaluate", str(model), str(IRIS)],
         "inspect": ["inspect", str(model)],
         "inspect --format json": ["inspect", str(model), "--format", "json"],
+        "inspect --plot": ["inspect", str(model), "--plot", str(out.with_suffix(".png"))],
     }
 
 
