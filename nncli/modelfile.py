@@ -259,8 +259,11 @@ def _read_header(path: Path, archive: zipfile.ZipFile, name: str) -> tuple[np.dt
     return dtype, tuple(shape), fortran, handle
 
 
-def _read_metadata(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any]:
-    """Step 2: the metadata text, parsed and checked against `nncli.metadata`."""
+def _read_metadata(
+    path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo
+) -> tuple[dict[str, Any], ModelMetadata]:
+    """Step 2: the metadata text, parsed and checked against `nncli.metadata`: the record
+    as stored, and as validated."""
     if info.file_size > MAX_METADATA_BYTES:
         raise _fail(path, f"its metadata is {info.file_size:,} bytes (limit {MAX_METADATA_BYTES:,})")
     dtype, shape, _, handle = _read_header(path, archive, "metadata")
@@ -276,9 +279,11 @@ def _read_metadata(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) 
         text = str(np.frombuffer(raw, dtype=dtype, count=1)[0])
     except (ValueError, UnicodeDecodeError):
         raise _fail(path, "its metadata is not text") from None
+    del raw  # a long history makes these large: keep one copy at a time
     data = _strict_json(path, text)
+    del text
     try:
-        check_metadata(data)
+        record = check_metadata(data)
     except MetadataProblem as problem:
         if problem.upgrade:
             found = data.get("nncli_version") if isinstance(data.get("nncli_version"), str) else "?"
@@ -288,7 +293,7 @@ def _read_metadata(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) 
                 hint="upgrade nncli: pip install --upgrade nncli.",
             ) from None
         raise _fail(path, problem.problem) from None
-    return data
+    return data, record
 
 
 def _check_members(
@@ -343,8 +348,7 @@ def _check_members(
 
 def _load(path: Path, archive: zipfile.ZipFile, file_size: int) -> Model:
     members = _check_zip(path, archive, file_size)
-    metadata = _read_metadata(path, archive, members["metadata"])
-    record = ModelMetadata.model_validate(metadata)
+    metadata, record = _read_metadata(path, archive, members["metadata"])
     want = DTYPES[record.dtype]
     shapes = _check_members(path, members, record, want)
     sizes = record.layer_sizes
