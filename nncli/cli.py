@@ -126,6 +126,43 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _silence_broken_pipe() -> None:
+    """The reader of stdout went away (e.g. `| head`): stop quietly, without a traceback
+    when Python flushes stdout on exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def stdout_is_the_result(command: Callable[..., Any]) -> Callable[..., Any]:
+    """For commands whose result is what they write to stdout (predict, inspect, evaluate):
+    a reader that stops reading (`nncli predict … | head`) has all it wanted, so a closed
+    pipe ends the command quietly with exit code 0. (Not for train, whose result is the
+    model file it has yet to save.)"""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except BrokenPipeError:
+            _silence_broken_pipe()
+            raise typer.Exit(code=0) from None
+
+    return wrapper
+
+
+class _Console(Console):
+    """A rich Console for `stdout_is_the_result` commands: a closed stdout raises
+    BrokenPipeError, instead of rich's own SystemExit(1)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"nncli {__version__} (numpy {np.__version__}, python {sys.version.split()[0]})")
@@ -166,7 +203,7 @@ def train(
         ),
     ] = None,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print only errors and the saved model's path.")
+        bool, typer.Option("--quiet", "-q", help="Print only warnings, errors and the saved model's path (no progress, no summary).")
     ] = False,
     explain: Annotated[
         bool,
@@ -192,7 +229,7 @@ def train(
             "--plot",
             metavar="PNG",
             help="Also write the cost curve (training and validation cost per iteration) as "
-            "a PNG image. Needs matplotlib: pip install 'nncli[plot]'.",
+            "a PNG image. Needs matplotlib (.venv/bin/pip install -e '.[plot]' in a checkout).",
         ),
     ] = None,
     resume: Annotated[
@@ -231,7 +268,7 @@ def train(
     from nncli.fileio import check_writable
     from nncli.modelfile import load_model, save_model
     from nncli.report import TrainingDisplay
-    from nncli.run import build_network, model_metadata, settings_from, side_path, write_history
+    from nncli.run import build_network, history_path, model_metadata, settings_from, side_path, write_history
     from nncli.training import Training
 
     if not explain and (iterations is not None or precision is not None):
@@ -242,6 +279,13 @@ def train(
             "--resume and --init-from cannot be used together: --resume continues a run, "
             "--init-from starts a new one from a model's parameters."
         )
+    if explain and (resume is not None or init_from is not None):
+        given = "--resume" if resume is not None else "--init-from"
+        raise ConfigError(
+            f"--explain shows a run from SPEC Step 1 (the config's initial values); it does not "
+            f"explain a run started with {given}.",
+            hint=f"leave out {given}, or --explain.",
+        )
     spec = load_config(config, set_ or ())
     model_path = spec.model_path(output)
     check_writable(model_path, "model")
@@ -250,6 +294,20 @@ def train(
 
         require_matplotlib()
         check_writable(plot, "plot")
+    _refuse_overwriting_inputs(
+        {"the model": model_path, "its history": history_path(model_path), "--plot": plot},
+        {
+            "the config": config,
+            "data.train": spec.resolve(spec.data.train),
+            "data.validation.file": (
+                spec.resolve(spec.data.validation.file)
+                if spec.data.validation is not None and spec.data.validation.file is not None
+                else None
+            ),
+            "--resume": resume,
+            "--init-from": init_from,
+        },
+    )
     for key in spec.training.ignored_keys():
         owner = next(name for name, keys in OPTIMIZER_KEYS.items() if key in keys)
         warn(f"training.{key} is for optimizer {owner}; it is ignored with optimizer {spec.training.optimizer}.")
@@ -284,7 +342,7 @@ def train(
         resume=checkpoint,
     )
     display = TrainingDisplay(
-        _stdout(),
+        _Console(soft_wrap=True, highlight=False),
         _display_mode(quiet),
         spec.stopping.max_iterations,
         spec.training.log_every,
@@ -292,44 +350,57 @@ def train(
         classification=classification,
     )
     steps = iter(training)
+    # The deferring Ctrl-C handler stays until the files are written: a Ctrl-C while saving
+    # must not lose a finished run (a second one still quits at once).
     with _first_interrupt_stops(training):
-        if explain:
-            from nncli.explain import DEFAULT_PRECISION, Explanation, initial_sources
+        try:
+            if explain:
+                from nncli.explain import DEFAULT_PRECISION, Explanation, initial_sources
 
-            explanation = Explanation(
-                network,
-                data.X,
-                data.Y,
-                training.settings,
-                initial_sources(spec),
-                iterations=iterations or 1,
-                precision=precision or DEFAULT_PRECISION,
-            )
-            console = _stdout()
-            for line in explanation.run(training, steps):
-                console.print(line)
-            if explanation.lookahead is not None:
-                steps = itertools.chain([explanation.lookahead], steps)
-        if training.stop is None:
-            with display:
-                for step in steps:
-                    display.update(step)
-    stop = training.stop
-    assert stop is not None
-    metadata = model_metadata(spec, data, training)
-    saved = model_path
-    if not stop.success:
-        saved = side_path(model_path, "diverged" if stop.criterion == "diverged" else "interrupted")
-    save_model(saved, network, metadata, state_arrays(training))
-    history = write_history(saved, training.history, spec.training.log_every)
-    extra: list[tuple[str, str]] = [("history", str(history))]
-    if plot is not None:
-        from nncli.plots import cost_curve
+                explanation = Explanation(
+                    network,
+                    data.X,
+                    data.Y,
+                    training.settings,
+                    initial_sources(spec),
+                    iterations=iterations or 1,
+                    precision=precision or DEFAULT_PRECISION,
+                )
+                console = _Console(soft_wrap=True, highlight=False)
+                for line in explanation.run(training, steps):
+                    console.print(line)
+                if explanation.lookahead is not None:
+                    steps = itertools.chain([explanation.lookahead], steps)
+            if training.stop is None:
+                with display:
+                    for step in steps:
+                        display.update(step)
+        except BrokenPipeError:
+            # The reader of stdout went away (`nncli train … | head`): the result is the model
+            # file, so train on without a display and save as usual.
+            _silence_broken_pipe()
+            display.mode = "quiet"
+            for _ in steps:
+                pass
+        stop = training.stop
+        assert stop is not None
+        metadata = model_metadata(spec, data, training)
+        saved = model_path
+        if not stop.success:
+            saved = side_path(model_path, "diverged" if stop.criterion == "diverged" else "interrupted")
+        save_model(saved, network, metadata, state_arrays(training))
+        history = write_history(saved, training.history, spec.training.log_every)
+        extra: list[tuple[str, str]] = [("history", str(history))]
+        if plot is not None:
+            from nncli.plots import cost_curve
 
-        title = f"{spec.run_name}: cost per iteration"
-        cost_curve(metadata["training"]["history"], plot, title=title, cost_name=spec.cost)
-        extra.append(("plot", str(plot)))
-    display.summary(training, saved, extra)
+            title = f"{spec.run_name}: cost per iteration"
+            cost_curve(metadata["training"]["history"], plot, title=title, cost_name=spec.cost)
+            extra.append(("plot", str(plot)))
+    try:
+        display.summary(training, saved, extra)
+    except BrokenPipeError:
+        _silence_broken_pipe()
     costs = training.history.cost
     if stop.success:
         if len(costs) > 1 and costs[-1] > costs[0]:
@@ -360,6 +431,7 @@ SetOption = Annotated[
 
 @app.command()
 @handle_errors
+@stdout_is_the_result
 def validate(
     config: Annotated[Path, typer.Argument(help="The YAML network spec.")],
     set_: SetOption = None,
@@ -387,7 +459,7 @@ def validate(
     for note in data.notes:
         warn(note)
     network = build_network(spec, data)
-    console = _stdout()
+    console = _report_console()
     console.print(Text(f"# {config}: valid. Resolved config (defaults filled in):", style="bold"))
     console.print(Text(resolved_yaml(spec).rstrip()))
     console.print()
@@ -543,6 +615,23 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def _refuse_overwriting_inputs(outputs: dict[str, Path | None], inputs: dict[str, Path | None]) -> None:
+    """Refuse a run whose output paths would overwrite one of its inputs or each other."""
+    from nncli.errors import ConfigError
+
+    def same(a: Path, b: Path) -> bool:
+        return _same_file(a, b) or a.resolve() == b.resolve()
+
+    named = [(what, path) for what, path in outputs.items() if path is not None]
+    for index, (what, path) in enumerate(named):
+        for other, source in [*inputs.items(), *named[:index]]:
+            if source is not None and same(path, source):
+                raise ConfigError(
+                    f"{path}: {what} would be written over {other} ({source}).",
+                    hint="choose another output path (-o, output.model or --plot).",
+                )
+
+
 def _diverged_error(message: str, learning_rate: float, saved: Path, model_path: Path) -> NncliError:
     from nncli.errors import DivergedError
 
@@ -582,43 +671,6 @@ class _first_interrupt_stops:
 
 
 # -- using a saved model: predict, inspect, evaluate ----------------------------------------
-
-
-def _silence_broken_pipe() -> None:
-    """The reader of stdout went away (e.g. `| head`): stop quietly, without a traceback
-    when Python flushes stdout on exit."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
-
-
-def stdout_is_the_result(command: Callable[..., Any]) -> Callable[..., Any]:
-    """For commands whose result is what they write to stdout (predict, inspect, evaluate):
-    a reader that stops reading (`nncli predict … | head`) has all it wanted, so a closed
-    pipe ends the command quietly with exit code 0. (Not for train, whose result is the
-    model file it has yet to save.)"""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except BrokenPipeError:
-            _silence_broken_pipe()
-            raise typer.Exit(code=0) from None
-
-    return wrapper
-
-
-class _Console(Console):
-    """A rich Console for `stdout_is_the_result` commands: a closed stdout raises
-    BrokenPipeError, instead of rich's own SystemExit(1)."""
-
-    def on_broken_pipe(self) -> None:
-        raise BrokenPipeError
 
 
 def _check_delimiter(delimiter: str | None) -> None:
@@ -755,7 +807,7 @@ def inspect(
             metavar="PNG",
             help="Also write a PNG: the cost curve (training and validation), or with --data "
             "the decision regions / prediction surface of a two-feature model with the data "
-            "points. Needs matplotlib: pip install 'nncli[plot]'.",
+            "points. Needs matplotlib (.venv/bin/pip install -e '.[plot]' in a checkout).",
         ),
     ] = None,
     data: Annotated[
@@ -781,6 +833,7 @@ def inspect(
 
         require_matplotlib()
         check_writable(plot, "plot")
+        _refuse_overwriting_inputs({"--plot": plot}, {"the model": model, "--data": data})
     loaded = load_model(model)
     if plot is not None:
         from nncli import plots

@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import math
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -1121,18 +1122,30 @@ def _binary_classes(labels: set[Any]) -> list[Any]:
     return ordered
 
 
-def _scale_stats(values: np.ndarray, how: str) -> tuple[float, float, bool]:
+def _scale_stats(
+    values: np.ndarray, how: str, table: Table | None = None, name: str = ""
+) -> tuple[float, float, bool]:
     """(center, scale, constant) so that (x - center) / scale is the scaled value.
 
-    A constant column (spread 0) is never divided: scale 1, and `constant` is True.
+    A constant column (spread 0) is never divided: scale 1, and `constant` is True. Values
+    so large that their mean or spread overflows float64 are a DataError naming the column.
     """
     if how == "none" or len(values) == 0:
         return 0.0, 1.0, False
-    if how == "standard":
-        center, spread = float(np.mean(values)), float(np.std(values))
-    else:  # minmax
-        center, spread = float(np.min(values)), float(np.max(values) - np.min(values))
-    if spread == 0.0 or not np.isfinite(spread):
+    with np.errstate(over="ignore", invalid="ignore"):
+        if how == "standard":
+            center, spread = float(np.mean(values)), float(np.std(values))
+        else:  # minmax
+            center, spread = float(np.min(values)), float(np.max(values) - np.min(values))
+    if not (math.isfinite(center) and math.isfinite(spread)):
+        where = f"{table.path}: column {name!r}" if table is not None else f"column {name!r}"
+        raise DataError(
+            f"{where}: its values (up to {float(np.max(np.abs(values))):g}) are too large to "
+            f"scale ({how}): their {'mean or spread' if how == 'standard' else 'range'} "
+            "overflows float64.",
+            hint="rescale the column in the file (e.g. to thousands or millions).",
+        )
+    if spread == 0.0:
         return center, 1.0, True
     return center, spread, False
 
@@ -1170,7 +1183,7 @@ def _fit_numeric(
         uniques, counts = np.unique(present, return_counts=True)
         fill = float(uniques[np.argmax(counts)])  # a tie goes to the smallest
     filled = present if fill is None else np.where(np.isnan(values), fill, values)
-    center, scale, constant = _scale_stats(filled, scaling)
+    center, scale, constant = _scale_stats(filled, scaling, table, name)
     if constant:
         how = "centred" if scaling == "standard" else "shifted to 0"
         notes.append(
@@ -1295,7 +1308,7 @@ def _fit_targets(
                 ),
             )
         values = numeric_column(table, name, f"target {name!r}").dropna().to_numpy()
-        center, scale, constant = _scale_stats(values, target_scaling)
+        center, scale, constant = _scale_stats(values, target_scaling, table, name)
         if constant:
             notes.append(
                 f"target {name!r} is constant in the training data: it is "

@@ -1,4 +1,4 @@
-"""PNG plots with matplotlib, an optional extra (``pip install 'nncli[plot]'``).
+"""PNG plots with matplotlib, an optional extra (``.venv/bin/pip install -e '.[plot]'``).
 
 matplotlib is imported only inside these functions, never when nncli starts, and
 `require_matplotlib()` turns its absence into a ConfigError that says how to install it, so
@@ -28,7 +28,10 @@ from nncli.errors import ConfigError
 from nncli.fileio import atomic_write
 from nncli.network import Network
 
-INSTALL_HINT = "install it with: pip install 'nncli[plot]' (or pip install matplotlib)."
+INSTALL_HINT = (
+    "install it into nncli's environment: pip install matplotlib (from a checkout of nncli: "
+    ".venv/bin/pip install -e '.[plot]')."
+)
 GRID_POINTS = 200  # per axis of the decision-region grid
 MARGIN = 0.05  # of the data range, on each side of the plotted area
 
@@ -100,6 +103,12 @@ def cost_curve(
     finite = finite[np.isfinite(finite)]
     if finite.size and finite.min() > 0 and finite.max() / finite.min() > 100:
         axes.set_yscale("log")
+        # Plain tick texts ("0.1", "1e-05"): the default ones are mathtext, which
+        # _plain_text turns off, and would show as raw "$\\mathdefault{10^{-1}}$".
+        from matplotlib.ticker import LogFormatter, NullFormatter
+
+        axes.yaxis.set_major_formatter(LogFormatter())
+        axes.yaxis.set_minor_formatter(NullFormatter())
     if not finite.size:
         axes.text(0.5, 0.5, "no iterations recorded", ha="center", va="center", transform=axes.transAxes)
     axes.set_xlabel("iteration")

@@ -6,6 +6,7 @@ the display in between.
 
 from __future__ import annotations
 
+import math
 import platform
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,7 @@ def history_csv(history: History, log_every: int) -> str:
         row = (
             str(i),
             repr(history.cost[i - 1]),
-            repr(validation[i - 1]) if i <= len(validation) else "",
+            repr(validation[i - 1]) if i <= len(validation) and math.isfinite(validation[i - 1]) else "",
             repr(history.gradient_norm[i - 1]),
             repr(history.learning_rate[i - 1]),
             f"{history.seconds[i - 1]:.6f}",

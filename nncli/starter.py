@@ -254,8 +254,18 @@ def starter_config(csv: Path, target: str, config_path: Path, task: str = "auto"
         "stopping:",
         _line("  max_iterations: 500", "c) at most this many iterations"),
         _line("  gradient_tolerance: 1.0e-6", "a) stop when ‖∂cost/∂θ‖₂ falls below this"),
-        _line("  loss_change_tolerance: 1.0e-9", "b) or when |Δcost| stays below this …"),
-        _line("  patience: 10", "… for this many iterations in a row"),
+        _line(
+            "  loss_change_tolerance: 1.0e-9",
+            "b) with validation data: when the validation cost has not improved by more"
+            if rows >= MIN_ROWS_FOR_VALIDATION
+            else "b) or when |Δcost| stays below this …",
+        ),
+        _line(
+            "  patience: 10",
+            "than this for this many iterations (early stopping)"
+            if rows >= MIN_ROWS_FOR_VALIDATION
+            else "… for this many iterations in a row",
+        ),
         "output:",
         _line(f"  model: {_scalar(config_path.stem + '.npz')}", "relative to this file"),
     ]

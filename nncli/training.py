@@ -357,10 +357,14 @@ class Training:
             history.gradient_norm.append(gradient_norm)
             history.learning_rate.append(learning_rate)
             history.seconds.append(seconds)
-            if validation_cost is not None:
-                history.validation_cost.append(validation_cost)
-            if validation_accuracy is not None:
-                history.validation_accuracy.append(validation_accuracy)
+            # One entry per iteration once a series exists (NaN where nothing was measured,
+            # e.g. a resumed run without the validation data it had), so series stay aligned.
+            if validation_cost is not None or history.validation_cost:
+                history.validation_cost.append(math.nan if validation_cost is None else validation_cost)
+            if validation_accuracy is not None or history.validation_accuracy:
+                history.validation_accuracy.append(
+                    math.nan if validation_accuracy is None else validation_accuracy
+                )
             yield Step(t, cost, gradient_norm, seconds, validation_cost, validation_accuracy)
 
             improvement = self._track(validation_cost if validation_monitor else cost, t)
@@ -489,6 +493,14 @@ class Training:
             seconds=self.seconds,
         )
 
+    def _align_validation_history(self) -> None:
+        """A resumed run that now has validation data: NaN for the iterations without it."""
+        history, done = self.history, len(self.history.cost)
+        if self.X_validation is not None and len(history.validation_cost) < done:
+            history.validation_cost[:0] = [math.nan] * (done - len(history.validation_cost))
+        if self.classification and self.X_validation is not None and len(history.validation_accuracy) < done:
+            history.validation_accuracy[:0] = [math.nan] * (done - len(history.validation_accuracy))
+
     def _restore(self, checkpoint: Checkpoint) -> None:
         if checkpoint.optimizer != self.optimizer.name:
             raise ValueError(
@@ -500,6 +512,7 @@ class Training:
             self._rng.bit_generator.state = checkpoint.shuffle_state
         self.iteration = checkpoint.iteration
         self.history = checkpoint.history.copy()
+        self._align_validation_history()
         self._seconds_before = checkpoint.seconds
         self.seconds = checkpoint.seconds
         # Early stopping goes on where it was, if it watched the same thing (and, with

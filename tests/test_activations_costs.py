@@ -80,8 +80,9 @@ def test_cross_entropies_by_hand():
     )
 
 
-@pytest.mark.parametrize("cost", list(costs.COSTS))
+@pytest.mark.parametrize("cost", ["binary_cross_entropy", "categorical_cross_entropy"])
 def test_logit_form_equals_probability_form(cost):
+    # (for mse the "logit form" is mse itself; its value is checked by hand above)
     rng = np.random.default_rng(1)
     A2 = rng.normal(0, 3, size=(3, 10))
     spec = costs.COSTS[cost]

@@ -87,7 +87,7 @@ def test_without_matplotlib_a_clear_message(tmp_path: Path, monkeypatch: pytest.
                  "--plot", str(tmp_path / "cost.png"))
     assert result.exit_code == 2
     assert "plotting needs matplotlib, which is not installed" in result.stderr
-    assert "pip install 'nncli[plot]'" in result.stderr
+    assert "pip install matplotlib" in result.stderr and ".venv/bin/pip install -e '.[plot]'" in result.stderr
     assert not (tmp_path / "m.npz").exists()  # checked before any training
     assert not (tmp_path / "cost.png").exists()
 
