@@ -238,12 +238,14 @@ class Explanation:
         self.sources = sources  # how W_l and β_l got their initial values, per layer
         self.iterations = iterations
         self.precision = precision
+        self._training: Training | None = None  # set by run()
         self.lookahead: Step | None = None
 
     # -- driving the training loop --------------------------------------------------------
 
     def run(self, training: Training, steps: Iterator[Step]) -> Iterator[Text]:
         """Explain the first iterations of `steps` (the generator of `training`)."""
+        self._training = training
         yield from self.header()
         current = trace(self.network, self.X, self.Y, self.settings.learning_rate)
         step = next(steps, None)
@@ -398,7 +400,17 @@ class Explanation:
             )
         else:
             yield Text(f"  a) ‖∂cost/∂θ‖₂ = {number(norm, p)} (criterion off)")
-        if previous_cost is None:
+        training = self._training
+        if s.monitor == "validation_cost" and s.loss_change_tolerance is not None and training is not None:
+            # Criterion b) as the loop applies it with validation data: early stopping.
+            best = "—" if training.best is None else number(training.best, p)
+            yield Text(
+                f"  b) early stopping (stopping.monitor: validation_cost): best validation cost "
+                f"{best} (the parameters after iteration {training.best_iteration}); "
+                f"{training.calm} of patience {s.patience} iterations in a row without an "
+                f"improvement of more than {number(s.loss_change_tolerance, p)}"
+            )
+        elif previous_cost is None:
             yield Text("  b) |Δcost|: no previous iteration to compare with yet")
         elif s.loss_change_tolerance:
             change = abs(step.cost - previous_cost)

@@ -140,9 +140,10 @@ class Checkpoint:
     seconds: float
 
 
-def accuracy(Y_hat: np.ndarray, Y: np.ndarray) -> float:
-    """Fraction of columns classified right: argmax for one-hot Y, 0.5 threshold for 0/1."""
-    if Y.shape[0] > 1 and np.allclose(Y.sum(axis=0), 1.0):
+def accuracy(Y_hat: np.ndarray, Y: np.ndarray, one_hot: bool) -> float:
+    """Fraction of predictions that are right: with one-hot Y (categorical cross-entropy) the
+    argmax of each column; otherwise (0/1 labels) each entry at the 0.5 threshold."""
+    if one_hot:
         return float(np.mean(np.argmax(Y_hat, axis=0) == np.argmax(Y, axis=0)))
     return float(np.mean((Y_hat >= 0.5) == (Y >= 0.5)))
 
@@ -260,7 +261,8 @@ class Training:
         if self.X_validation is None or self.Y_validation is None:
             return None, None
         cost, Y_hat = self.network.evaluate(self.X_validation, self.Y_validation)
-        acc = accuracy(Y_hat, self.Y_validation) if self.classification else None
+        one_hot = self.network.cost == "categorical_cross_entropy"
+        acc = accuracy(Y_hat, self.Y_validation, one_hot) if self.classification else None
         return cost, acc
 
     def _descend(self, workspace: Workspace, X: Array, Y: Array) -> tuple[float, float, bool]:

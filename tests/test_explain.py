@@ -85,13 +85,27 @@ def test_explain_then_training_goes_on(tmp_path: Path) -> None:
     assert "═══ Iteration 1 ═══" in out and "═══ Iteration 2 ═══" in out
     assert "═══ Iteration 3 ═══" not in out
     assert out.count("Step 1  initial values") == 1  # Step 1 only once
-    # iteration 2 compares its cost with iteration 1's (criterion b)
-    assert re.search(r"b\) \|Δcost\| = \|\S+ − \S+\| = \S+", out)
+    # iris holds out validation data, so criterion b) is early stopping, as in the loop
+    assert re.search(r"b\) early stopping \(stopping.monitor: validation_cost\): best validation cost \S+ "
+                     r"\(the parameters after iteration 1\); 0 of patience 5", out)
+    assert "|Δcost|" not in out
     assert "Iterations 1 … 2 are explained above" in out
     assert "iterations: 30" in out  # then it trained on, as configured
     # large matrices are summarized, small ones shown whole
     assert re.search(r"X = Z_0 \(4 × 120\): ‖·‖ = \S+, min \S+, max \S+", out)
     assert re.search(r"W_2 \(3 × 8\) =\n(\s+\[.*\]\n){3}", out)
+
+
+def test_explain_criterion_b_on_the_training_cost(tmp_path: Path) -> None:
+    result = run(
+        "train", str(IRIS), "--explain", "--iterations", "2", "--precision", "4",
+        "--set", "stopping.monitor=training_cost", "--set", "stopping.max_iterations=2",
+        "-o", str(tmp_path / "iris.npz"),
+    )
+    assert result.exit_code == 0, result.stderr
+    # iteration 2 compares its cost with iteration 1's (SPEC criterion b)
+    assert "b) |Δcost|: no previous iteration to compare with yet" in result.stdout
+    assert re.search(r"b\) \|Δcost\| = \|\S+ − \S+\| = \S+", result.stdout)
 
 
 def test_explain_stops_when_training_stops_first(tmp_path: Path) -> None:
