@@ -60,9 +60,33 @@ def resume_record(training: Training) -> dict[str, Any]:
     }
 
 
+# A model file keeps at most this many entries of each history series: a run of a million
+# iterations would otherwise make a file of hundreds of MB (JSON text, 4 bytes a character).
+# history.csv beside the model keeps every logged row.
+HISTORY_POINTS = 20_000
+
+
 def history_record(history: History) -> dict[str, list[float | None]]:
-    """The history as JSON can hold it (a non-finite value becomes null)."""
-    return {name: [finite_or_none(v) for v in getattr(history, name)] for name in History.__dataclass_fields__}
+    """The history as JSON can hold it (a non-finite value becomes null), at most
+    HISTORY_POINTS entries per series: evenly spread over the run, first and last included,
+    with their iteration numbers in ``iteration`` when any were left out."""
+    count = len(history.cost)
+    names = [name for name in History.__dataclass_fields__ if name != "iteration"]
+    numbers = history.iterations()
+    if count <= HISTORY_POINTS:
+        keep = list(range(count))
+    else:
+        keep = sorted(set(np.linspace(0, count - 1, HISTORY_POINTS).round().astype(int).tolist()))
+    record: dict[str, list[float | None]] = {}
+    for name in names:
+        series = getattr(history, name)
+        if len(series) == count:
+            record[name] = [finite_or_none(series[i]) for i in keep]
+        else:  # empty (e.g. no validation data)
+            record[name] = [finite_or_none(v) for v in series]
+    if count > HISTORY_POINTS or history.iteration:
+        record["iteration"] = [float(numbers[i]) for i in keep]
+    return record
 
 
 def _history(path: Any, data: Any) -> History:

@@ -53,6 +53,7 @@ class HistoryRecord(_Record):
     validation_accuracy: Series = []
     learning_rate: Series = []
     seconds: Series = []
+    iteration: Series = []  # present when a long run's series were thinned
 
 
 class ParametersRecord(_Record):

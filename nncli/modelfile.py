@@ -133,9 +133,7 @@ def save_model(
     if 4 * len(text) > MAX_METADATA_BYTES - 4096:
         raise ModelFileError(
             f"{path}: not saved: its metadata would take {4 * len(text):,} bytes, more than "
-            f"the {MAX_METADATA_BYTES:,} bytes nncli reads (the history of a very long run).",
-            hint="train for fewer iterations per run (stopping.max_iterations) and continue "
-            "with --resume.",
+            f"the {MAX_METADATA_BYTES:,} bytes nncli reads.",
         )
     arrays: dict[str, np.ndarray] = {}
     for l in range(1, network.m + 1):

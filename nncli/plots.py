@@ -93,11 +93,16 @@ def cost_curve(
     axes = figure.add_subplot()
     cost = _series(history.get("cost"))
     validation = _series(history.get("validation_cost"))
+    numbers = _series(history.get("iteration"))  # a long run's file keeps a spread of them
+    steps = numbers if numbers.size == cost.size and cost.size else np.arange(1, cost.size + 1)
     if cost.size:
-        axes.plot(np.arange(1, cost.size + 1), cost, label="training cost", color="tab:blue")
+        axes.plot(steps, cost, label="training cost", color="tab:blue")
     if validation.size:
         axes.plot(
-            np.arange(1, validation.size + 1), validation, label="validation cost", color="tab:orange"
+            steps if validation.size == steps.size else np.arange(1, validation.size + 1),
+            validation,
+            label="validation cost",
+            color="tab:orange",
         )
     finite = np.concatenate([cost, validation])
     finite = finite[np.isfinite(finite)]

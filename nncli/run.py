@@ -85,12 +85,13 @@ def history_csv(history: History, log_every: int) -> str:
     """One CSV row per logged iteration (1, N, 2N, … and the last), numbers round-trip exact."""
     count = len(history.cost)
     validation = history.validation_cost
+    numbers = history.iterations()
     lines = [",".join(HISTORY_COLUMNS)]
     for i in range(1, count + 1):
-        if not (is_logged(i, log_every) or i == count):
+        if not (is_logged(numbers[i - 1], log_every) or i == count):
             continue
         row = (
-            str(i),
+            str(numbers[i - 1]),
             repr(history.cost[i - 1]),
             repr(validation[i - 1]) if i <= len(validation) and math.isfinite(validation[i - 1]) else "",
             repr(history.gradient_norm[i - 1]),

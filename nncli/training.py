@@ -108,7 +108,12 @@ class Held:
 
 @dataclass
 class History:
-    """One entry per iteration (validation lists stay empty without validation data)."""
+    """One entry per iteration (validation lists stay empty without validation data).
+
+    `iteration` stays empty while entry i is iteration i + 1. A model file keeps at most
+    `checkpoint.HISTORY_POINTS` entries of a long run (evenly spread, the last included);
+    resumed from such a file, `iteration` names the iteration of every entry.
+    """
 
     cost: list[float] = field(default_factory=list)
     gradient_norm: list[float] = field(default_factory=list)
@@ -116,6 +121,13 @@ class History:
     validation_accuracy: list[float] = field(default_factory=list)
     learning_rate: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    iteration: list[float] = field(default_factory=list)
+
+    def iterations(self) -> list[int]:
+        """The iteration number of each entry."""
+        if self.iteration:
+            return [int(i) for i in self.iteration]
+        return list(range(1, len(self.cost) + 1))
 
     def copy(self) -> "History":
         return History(*(list(getattr(self, name)) for name in self.__dataclass_fields__))
@@ -356,6 +368,8 @@ class Training:
             seconds = time.perf_counter() - start
             previous = history.cost[-1] if history.cost else None
             history.cost.append(cost)
+            if history.iteration:  # resumed from a thinned history: number the entries
+                history.iteration.append(t)
             history.gradient_norm.append(gradient_norm)
             history.learning_rate.append(learning_rate)
             history.seconds.append(seconds)

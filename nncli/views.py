@@ -37,6 +37,13 @@ def number(value: float | None, precision: int = 4) -> str:
     return f"{value:.{precision}g}"
 
 
+def _history_extent(points: int, iterations: Any) -> str:
+    """'300 iterations', or '20,000 points of 300,000 iterations' for a thinned history."""
+    if isinstance(iterations, int) and iterations > points:
+        return f"{points:,} points of {iterations:,} iterations"
+    return f"{points:,} iterations"
+
+
 def sparkline(values: list[float | None], width: int = SPARK_WIDTH) -> tuple[str, bool]:
     """(line, log scale?): the values (None skipped) resampled to at most `width` marks.
 
@@ -157,7 +164,7 @@ def render_training(console: Console, training: dict[str, Any], precision: int) 
         rows.append(
             ("cost history",
              f"{line}  {number(finite[0], precision)} → {number(finite[-1], precision)} "
-             f"({scale}{len(history):,} iterations)")
+             f"({scale}{_history_extent(len(history), training.get('iterations'))})")
         )
     console.print(_pairs(rows))
 

@@ -116,3 +116,31 @@ def test_a_training_column_too_large_to_scale_is_a_data_error(runner, write):
     assert result.exit_code == 3, result.output
     assert "column 'x'" in result.stderr and "too large to scale" in result.stderr
     assert "Warning" not in result.stderr
+
+
+def test_a_long_runs_history_is_kept_bounded_and_resumes(runner, monkeypatch, tmp_path):
+    """The model file keeps an even spread of a long history (numbered); resuming goes on."""
+    import nncli.checkpoint
+
+    monkeypatch.setattr(nncli.checkpoint, "HISTORY_POINTS", 50)
+    config = ROOT / "configs" / "iris.yaml"
+    off = ["--set", "stopping.loss_change_tolerance=null", "--set", "stopping.gradient_tolerance=0",
+           "--set", "training.log_every=100"]
+    first = tmp_path / "a.npz"
+    result = runner.invoke(app, ["train", str(config), "-q", "-o", str(first), "--set", "stopping.max_iterations=300", *off])
+    assert result.exit_code == 0, result.output
+    history = load_model(first).training["history"]
+    assert len(history["cost"]) == len(history["validation_cost"]) == len(history["iteration"]) == 50
+    assert history["iteration"][0] == 1 and history["iteration"][-1] == 300
+    second = tmp_path / "b.npz"
+    result = runner.invoke(app, ["train", str(config), "-q", "-o", str(second), "--resume", str(first),
+                                 "--set", "stopping.max_iterations=320", *off])
+    assert result.exit_code == 0, result.output
+    model = load_model(second)
+    assert model.training["iterations"] == 320
+    numbers = model.training["history"]["iteration"]
+    assert numbers[-1] == 320 and numbers == sorted(numbers) and len(numbers) == 50
+    rows = [line.split(",")[0] for line in (tmp_path / "b.history.csv").read_text().splitlines()[1:]]
+    # the resumed run's history.csv numbers its rows right (the first run's own history.csv
+    # has every logged row; the model file only a spread of them)
+    assert rows[0] == "1" and rows[-2:] == ["300", "320"] and [int(r) for r in rows] == sorted(int(r) for r in rows)
