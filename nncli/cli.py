@@ -268,8 +268,7 @@ def train(
     from nncli.fileio import check_writable
     from nncli.modelfile import load_model, save_model
     from nncli.report import TrainingDisplay
-    from nncli.run import build_network, history_path, model_metadata, settings_from, side_path, write_history
-    from nncli.training import Training
+    from nncli.run import build_network, history_path, model_metadata, side_path, training_run, write_history
 
     if not explain and (iterations is not None or precision is not None):
         given = "--iterations" if iterations is not None else "--precision"
@@ -331,16 +330,7 @@ def train(
     for note in notes:
         warn(note)
     classification = data.preprocessing.is_classification
-    training = Training(
-        network,
-        data.X,
-        data.Y,
-        settings_from(spec),
-        data.X_validation,
-        data.Y_validation,
-        classification=classification,
-        resume=checkpoint,
-    )
+    training = training_run(spec, data, network, checkpoint)
     display = TrainingDisplay(
         _Console(soft_wrap=True, highlight=False),
         _display_mode(quiet),

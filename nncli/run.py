@@ -20,7 +20,7 @@ from nncli.fileio import atomic_write_text
 from nncli.initializers import initial_weights, layer_generators
 from nncli.modelfile import finite_or_none
 from nncli.network import Network
-from nncli.training import History, Settings, Training, is_logged
+from nncli.training import Checkpoint, History, Settings, Training, is_logged
 
 
 def build_network(config: Config, data: TrainingData) -> Network:
@@ -65,6 +65,22 @@ def settings_from(config: Config) -> Settings:
         monitor=config.monitor,
         restore_best=stop.restore_best,
         seed=config.seed,
+    )
+
+
+def training_run(
+    config: Config, data: TrainingData, network: Network, resume: Checkpoint | None = None
+) -> Training:
+    """The Training of `network` on the config's data and settings (SPEC Steps 2–5)."""
+    return Training(
+        network,
+        data.X,
+        data.Y,
+        settings_from(config),
+        data.X_validation,
+        data.Y_validation,
+        classification=data.preprocessing.is_classification,
+        resume=resume,
     )
 
 

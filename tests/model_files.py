@@ -16,8 +16,7 @@ import yaml
 from nncli.config import load_config
 from nncli.dataset import load_training_data
 from nncli.modelfile import save_model
-from nncli.run import build_network, model_metadata, settings_from
-from nncli.training import Training
+from nncli.run import build_network, model_metadata, training_run
 
 DATASETS = Path(__file__).resolve().parents[1] / "datasets"
 
@@ -30,15 +29,7 @@ def train_model(folder: Path, name: str, config: dict[str, Any]) -> Path:
     spec = load_config(config_path, ())
     data = load_training_data(spec)
     network = build_network(spec, data)
-    training = Training(
-        network,
-        data.X,
-        data.Y,
-        settings_from(spec),
-        data.X_validation,
-        data.Y_validation,
-        classification=data.preprocessing.is_classification,
-    )
+    training = training_run(spec, data, network)
     training.run()
     model = folder / f"{name}.npz"
     save_model(model, network, model_metadata(spec, data, training))
