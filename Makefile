@@ -40,6 +40,7 @@ demo: install
 	$(NNCLI) evaluate models/iris.npz datasets/iris.csv
 
 test: install-dev
+	$(BIN)/ruff check nncli tests benchmarks
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-bench

@@ -26,6 +26,7 @@ from pydantic import (
 
 from nncli.activations import ACTIVATION_NAMES
 from nncli.costs import COSTS
+from nncli.initializers import INIT_NAMES
 from nncli.errors import ConfigError
 from nncli.yamlsource import ConfigLoader, Key, SourceMap, dotted, load_yaml
 
@@ -37,6 +38,7 @@ InitName = Literal["xavier", "he", "normal", "uniform", "zeros"]
 
 assert set(ActivationName.__args__) == set(ACTIVATION_NAMES)  # type: ignore[attr-defined]
 assert set(CostName.__args__) == set(COSTS)  # type: ignore[attr-defined]
+assert set(InitName.__args__) == set(INIT_NAMES)  # type: ignore[attr-defined]
 
 PositiveInt = Annotated[int, Field(ge=1)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]

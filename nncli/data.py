@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import io
 import math
 import re
 import warnings
@@ -873,16 +872,6 @@ class Preprocessing:
 
     # -- applying it -----------------------------------------------------------------------
 
-    def rows_to_keep(self, table: Table, with_targets: bool) -> pd.Series:
-        """With ``missing: drop``, the rows with every used cell present; else all rows."""
-        columns = self.feature_names + (self.target_names if with_targets else [])
-        present = table.frame[columns].notna().all(axis=1)
-        if self.missing == "drop":
-            return present
-        if with_targets:
-            return table.frame[self.target_names].notna().all(axis=1)
-        return pd.Series(True, index=table.frame.index)
-
     def X(self, table: Table, dtype: Any = np.float64) -> np.ndarray:
         """X (n0 × k) from the table's feature columns, in the model's order.
 
@@ -1350,12 +1339,6 @@ def split_rows(
             hint="use a larger file or another fraction.",
         )
     return table.subset(~chosen), table.subset(chosen, role="validation part")
-
-
-def frame_to_csv(frame: pd.DataFrame) -> str:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, float_format="%.17g")
-    return buffer.getvalue()
 
 
 def class_labels(series: pd.Series) -> pd.Series:

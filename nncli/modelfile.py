@@ -52,7 +52,6 @@ from nncli.metadata import (
     MetadataProblem,
     ModelMetadata,
     check_metadata,
-    parameter_array_names,
     state_name_problem,
 )
 from nncli.network import Network
@@ -86,11 +85,6 @@ _CORRUPT = (
     MemoryError,
     zipfile.LargeZipFile,
 )
-
-
-def array_names(m: int) -> list[str]:
-    """The arrays of every model file with m layers: W1…Wm, beta1…betam, metadata."""
-    return parameter_array_names(m) + ["metadata"]
 
 
 def save_model(

@@ -8,8 +8,6 @@ import signal
 import subprocess
 import sys
 
-import numpy as np
-import pytest
 
 from nncli.cli import app
 from nncli.modelfile import load_model

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from nncli.config import load_config
 from nncli.dataset import load_training_data
