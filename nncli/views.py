@@ -318,7 +318,7 @@ def render_evaluation(console: Console, report: dict[str, Any], precision: int =
             [
                 ("cost", f"{number(cost['value'], precision)}  ({cost['name']}, "
                  f"{cost['formula']})"),
-                ("", f"the quantity training minimized, computed on {cost['computed_on']}"),
+                ("", f"the cost training minimized (without any training.l2 penalty), computed on {cost['computed_on']}"),
             ]
         )
     )
