@@ -484,8 +484,9 @@ def gradcheck(
 ) -> None:
     """Compare back propagation with centered finite differences at the initial values.
 
-    For every W_l and β_l: (cost(θ + ε) − cost(θ − ε)) / 2ε against the gradient that
-    training computes, on a small seeded sample of the training data, in float64. A block
+    For every W_l and β_l: (cost(θ + ε) − cost(θ − ε)) / 2ε against back propagation's
+    gradient of the cost (no training.l2 term), on a small seeded sample of the training
+    data, in float64. A block
     passes when ‖g_backprop − g_numeric‖ / (‖g_backprop‖ + ‖g_numeric‖) ≤ tolerance.
     Exit code 0 when every block passes, 1 when one fails (that is a bug in nncli).
     """
