@@ -264,7 +264,6 @@ def train(
     from nncli.checkpoint import checkpoint_from_model, init_from_model, state_arrays
     from nncli.config import OPTIMIZER_KEYS, load_config
     from nncli.dataset import load_training_data
-    from nncli.errors import ConfigError
     from nncli.fileio import check_writable
     from nncli.modelfile import load_model, save_model
     from nncli.report import TrainingDisplay
@@ -492,7 +491,7 @@ def gradcheck(
     """
     from nncli.config import load_config
     from nncli.dataset import load_training_data
-    from nncli.errors import ConfigError, GradientCheckError
+    from nncli.errors import GradientCheckError
     from nncli.gradcheck import gradient_check, table
     from nncli.run import build_network
 
@@ -547,7 +546,6 @@ def init(
     categorical_cross_entropy); numeric targets regression (identity + mse). Every other
     column is a feature; 20 % of the rows are held out for validation.
     """
-    from nncli.errors import ConfigError
     from nncli.fileio import atomic_write_text, check_writable
     from nncli.starter import starter_config
 
@@ -608,7 +606,6 @@ def _count(n: int, noun: str) -> str:
 
 def _refuse_overwriting_inputs(outputs: dict[str, Path | None], inputs: dict[str, Path | None]) -> None:
     """Refuse a run whose output paths would overwrite one of its inputs or each other."""
-    from nncli.errors import ConfigError
 
     def same(a: Path, b: Path) -> bool:
         return _same_file(a, b) or a.resolve() == b.resolve()
@@ -665,7 +662,6 @@ class _first_interrupt_stops:
 
 
 def _check_delimiter(delimiter: str | None) -> None:
-    from nncli.errors import ConfigError
 
     if delimiter is not None and len(delimiter) != 1:
         raise ConfigError(
@@ -715,7 +711,6 @@ def predict(
     """
     import io
 
-    from nncli.errors import ConfigError
     from nncli.fileio import atomic_write, check_writable
     from nncli.modelfile import load_model
     from nncli.predict import Prediction, write_csv
