@@ -40,8 +40,10 @@ from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 
+from nncli import parallel
 from nncli.network import Network, Workspace
 from nncli.optimizers import Optimizer, make_optimizer
+from nncli.parallel import SplitWorkspace
 
 Array = np.ndarray
 
@@ -238,9 +240,9 @@ class Training:
         k = self.X.shape[1]
         b = settings.batch_size
         self._rng: np.random.Generator | None = None
-        self._batches: list[tuple[int, int, Workspace, Array, Array, float]] | None = None
+        self._batches: list[tuple[int, int, Workspace | SplitWorkspace, Array, Array, float]] | None = None
         if b is None or b >= k:
-            self._workspace = Workspace(network, k)
+            self._workspace = parallel.workspace(network, k)
         else:
             self._rng = shuffle_generator(settings.seed)
             self._order = np.arange(k)
@@ -248,7 +250,7 @@ class Training:
             n0, n_m = self.X.shape[0], self.Y.shape[0]
             # One workspace and one pair of batch buffers per batch size (b, and k mod b).
             buffers = {
-                size: (Workspace(network, size), np.empty((n0, size), dtype), np.empty((n_m, size), dtype))
+                size: (parallel.workspace(network, size), np.empty((n0, size), dtype), np.empty((n_m, size), dtype))
                 for size in {b, k % b} - {0}
             }
             self._batches = []
@@ -277,7 +279,7 @@ class Training:
         acc = accuracy(Y_hat, self.Y_validation, one_hot) if self.classification else None
         return cost, acc
 
-    def _descend(self, workspace: Workspace, X: Array, Y: Array) -> tuple[float, float, bool]:
+    def _descend(self, workspace: Workspace | SplitWorkspace, X: Array, Y: Array) -> tuple[float, float, bool]:
         """Cost and ‖g‖² at θ on (X, Y), then one update — only if both are finite."""
         theta = self.network.theta
         cost = workspace.compute(X, Y)  # Steps 2–4: cost and g = ∂cost/∂θ at θ
