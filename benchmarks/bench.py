@@ -7,7 +7,8 @@ For each case and dtype, one process measures, interleaved so that machine drift
    preallocated buffers — forward A_l = W_l Z_(l-1), backward ∂cost/∂W_l = δ_l Z_(l-1)ᵀ and,
    for l ≥ 2, W_lᵀ δ_l;
 2. nncli: the real `nncli.training.Training` over `nncli.network.Network`, full batch, a fixed
-   number of iterations, stopping criteria a) and b) off;
+   number of iterations, stopping criteria a) and b) off (a large iteration runs as one part
+   of the columns per core, `nncli.parallel`, as it does in `nncli train`);
 3. scikit-learn's MLPClassifier / MLPRegressor doing the same full-batch gradient descent
    (solver sgd, no momentum, alpha 0, batch_size = k, constant learning rate, no shuffling,
    no early stopping, never stopping before max_iter), started from the same weights as nncli,
@@ -58,6 +59,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 from nncli import network as network_module  # noqa: E402
+from nncli import parallel  # noqa: E402
 from nncli.initializers import initial_weights, layer_generators  # noqa: E402
 from nncli.network import Network  # noqa: E402
 from nncli.training import Settings, Training  # noqa: E402
@@ -605,6 +607,8 @@ def measure(cases: list[Case], repeats: int) -> list[dict[str, Any]]:
                     "cost_curve_max_relative_difference": float(
                         np.max(np.abs(ours - theirs) / np.abs(theirs))
                     ),
+                    # threads nncli.parallel ran each iteration on (1: one Workspace)
+                    "nncli_parts": parallel.parts_for(Network(case.sizes, case.activations, case.cost), case.k),
                 }
             )
         f64 = next(r for r in results if r["case"] == case.name and r["dtype"] == "float64")
@@ -644,21 +648,23 @@ def table(report: dict[str, Any]) -> str:
             *m["load_average_before"], *m.get("load_average_after", (0, 0, 0)), m["cores"]
         ),
         "",
-        "seconds per iteration, median (interleaved repeats); floor = the GEMMs alone",
+        "seconds per iteration, median (interleaved repeats); floor = the GEMMs alone (BLAS "
+        "threads as set); nncli parts = the threads nncli.parallel cut each iteration's "
+        "columns into, BLAS held to one thread per part (1: one Workspace, BLAS threaded)",
         "",
     ]
     header = (
         "| case | dtype | GEMM floor | nncli | scikit-learn | nncli / sklearn "
-        "| nncli / sklearn float64 | floor / nncli | floor / sklearn | cost curves Δ |"
+        "| nncli / sklearn float64 | floor / nncli | floor / sklearn | cost curves Δ | nncli parts |"
     )
-    lines += [header, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [header, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in report["training"]:
         lines.append(
             f"| ({row['case']}) {row['title']} | {row['dtype']} | {seconds_text(row['floor'])} "
             f"| {seconds_text(row['nncli'])} | {seconds_text(row['sklearn'])} "
             f"| {row['nncli_over_sklearn']:.2f} | {row['nncli_over_sklearn_float64']:.2f} "
             f"| {row['nncli_floor_fraction']:.0%} | {row['sklearn_floor_fraction']:.0%} "
-            f"| {row['cost_curve_max_relative_difference']:.0e} |"
+            f"| {row['cost_curve_max_relative_difference']:.0e} | {row.get('nncli_parts', 1)} |"
         )
     lines.append("")
     for mem in report.get("memory", []):

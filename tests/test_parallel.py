@@ -200,3 +200,31 @@ def test_split_training_final_cost_uses_the_parts(monkeypatch):
     training = train(network, X, Y)
     assert isinstance(training._workspace, SplitWorkspace)
     assert training.final_cost == pytest.approx(network.cost_value(X, Y), rel=1e-12)
+
+
+def test_an_interrupt_in_the_first_part_waits_for_the_others_and_restores_blas(monkeypatch):
+    """Ctrl-C (KeyboardInterrupt) while part 0 runs: the other parts are waited for, so no
+    part is left running with BLAS held to one thread, and BLAS is as it was."""
+    before = blas_threads()
+    network, _, _ = random_case(3, "mse", "identity", ["tanh"])
+    X, Y = wider(network, 3, 40, "mse")
+    split = SplitWorkspace(network, 40, 2)
+    finished = []
+    real = split.parts[1].compute
+
+    def slow(X, Y):
+        import time
+
+        time.sleep(0.05)
+        finished.append(True)
+        return real(X, Y)
+
+    def interrupted(X, Y):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(split.parts[1], "compute", slow)
+    monkeypatch.setattr(split.parts[0], "compute", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        split.compute(X, Y)
+    assert finished == [True]
+    assert blas_threads() == before
