@@ -2,33 +2,38 @@
 
 Three modes:
 - ``rich`` (stdout is a terminal): a progress bar (iteration, cost, gradient norm, elapsed,
-  ETA) redrawn at most ~10 times a second, a table row every ``log_every`` iterations above
-  it, then a summary table;
+  ETA) redrawn at most every REFRESH_SECONDS, a table row every ``log_every`` iterations
+  above it, then a summary table;
 - ``plain`` (stdout is a file or a pipe): the same rows and summary as plain lines;
 - ``quiet``: nothing but the model path at the end (errors still go to stderr).
 
-The display costs next to nothing per iteration: it looks at the clock and at the iteration
-counter. Rows that are due are formatted and queued; the queue is written and the bar redrawn
-together, in one write, at most every REFRESH_SECONDS (and at the end), so even a row every
-few iterations of a tiny network stays a small fraction of the training time.
+The display costs next to nothing per iteration: `update` compares the iteration with the
+next one due for a row and the step's own clock (`Step.seconds`, read by the training loop)
+with the time of the next redraw; everything else happens only when one of them is due.
+Rows that are due are queued as Steps; the queue is formatted and written and the bar
+redrawn together, in one write, at most every REFRESH_SECONDS (and at the end), so even a
+row every few iterations of a tiny network stays a small fraction of the training time.
+A row is held back only while the next iteration is expected before the next redraw is
+due: on slow iterations a due row is written at once.
 """
 
 from __future__ import annotations
 
-import time
+import math
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, RenderResult
+from rich.live import Live
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from nncli.training import Step, Stop, Training, is_logged
+from nncli.training import Step, Stop, Training
 
-REFRESH_SECONDS = 0.5  # at most two writes a second
-_clock = time.perf_counter
+REFRESH_SECONDS = 0.5  # between redraws: at most two a second, four when rows come due
+_ROW = "%10d  %12.6g  %12.6g  %8.2fs"  # iteration, cost, ‖gradient‖, elapsed: Step[:4]
 
 
 class _Lines:
@@ -69,10 +74,15 @@ class TrainingDisplay:
         self.classification = classification
         self._progress: Progress | None = None
         self._task: Any = None
-        self._last_render = 0.0
-        self._last_row = 0
+        self._live: Live | None = None
+        quiet = mode == "quiet"
+        # update's two tests: the first update gets a row (iteration 1, or the first after a
+        # --resume) and is drawn at once; quiet never has anything due.
+        self._due = math.inf if quiet else 0  # the next iteration that gets a row
+        self._render_at = math.inf if quiet else -math.inf  # Step.seconds of the next redraw
         self._last: Step | None = None
-        self._rows: list[str] = []  # due rows not yet written
+        self._last_row = 0  # the iteration of the last row queued
+        self._rows: list[Step] = []  # due rows not yet written
 
     # -- rows ---------------------------------------------------------------------------
 
@@ -86,25 +96,26 @@ class TrainingDisplay:
         return "  ".join(parts)
 
     def _row(self, step: Step) -> str:
-        row = f"{step.iteration:>10}  {step.cost:>12.6g}  {step.gradient_norm:>12.6g}"
-        if self.validation:
-            row += "  " + _number(step.validation_cost)
-            if self.classification:
-                acc = step.validation_accuracy
-                row += "  " + ("—" if acc is None else f"{acc:.3f}").rjust(8)
+        if not self.validation:
+            return _ROW % step[:4]
+        row = "%10d  %12.6g  %12.6g  " % step[:3] + _number(step.validation_cost)
+        if self.classification:
+            acc = step.validation_accuracy
+            row += "  " + ("—" if acc is None else f"{acc:.3f}").rjust(8)
         return f"{row}  {step.seconds:8.2f}s"
 
-    def _queue_row(self, step: Step) -> None:
-        self._last_row = step.iteration
-        self._rows.append(self._row(step))
-
     def _write_rows(self) -> None:
-        """Write the queued rows in one go (above the bar in rich mode)."""
-        if not self._rows:
+        """Format the queued rows and write them in one go (above the bar in rich mode)."""
+        if not self._rows or self.mode == "quiet":  # quiet: also once `train` silenced it
+            self._rows.clear()
             return
-        text = "\n".join(self._rows)
+        if self.validation:
+            text = "\n".join([self._row(step) for step in self._rows])
+        else:
+            text = "\n".join([_ROW % step[:4] for step in self._rows])
         self._rows.clear()
         if self.mode == "rich":
+            # While the bar is live this also redraws it below the rows, as it is now.
             self.console.print(_Lines(text), crop=False)
         else:
             print(text, file=self.console.file, flush=True)
@@ -126,49 +137,66 @@ class TrainingDisplay:
                 TimeRemainingColumn(),
                 console=self.console,
                 auto_refresh=False,
-                transient=True,
             )
-            self._progress.start()
             self._task = self._progress.add_task(
                 "iteration 0", total=self.max_iterations, cost="—", gradient="—"
             )
+            # The Progress is drawn by a Live of our own, not started itself: its own Live
+            # draws the snapshot taken at its last refresh under every print, so writing rows
+            # and refreshing drew the bar twice. This one draws the Progress as it is whenever
+            # anything is written (no refresh thread: auto_refresh off).
+            self._live = Live(self._progress, console=self.console, auto_refresh=False, transient=True)
+            self._live.start()
         else:
             print(self._header(), file=self.console.file, flush=True)
         return self
 
     def update(self, step: Step) -> None:
-        """Called once per iteration: a counter test and a clock read, unless work is due."""
-        first = self._last is None  # iteration 1, or the first after a --resume
-        self._last = step
-        if self.mode == "quiet":
-            return
-        if first or is_logged(step.iteration, self.log_every):
+        """Called once per iteration: two comparisons, unless a row or a redraw is due."""
+        if step.iteration >= self._due:
             self._queue_row(step)
-        now = _clock()
-        if now - self._last_render >= REFRESH_SECONDS:
-            self._last_render = now
+        elif step.seconds >= self._render_at:
+            self._render(step)
+        self._last = step
+
+    def _queue_row(self, step: Step) -> None:
+        """Queue the row of `step` (formatted when written), and write now if it is time."""
+        self._rows.append(step)
+        iteration, every = step.iteration, self.log_every
+        self._last_row = iteration
+        self._due = iteration - iteration % every + every
+        # The next chance to write is the next update, an iteration (about as long as the
+        # last one) from now: write now if that is past the time of the next redraw, so a
+        # row due on slow iterations is not held back.
+        seconds, render_at, previous = step.seconds, self._render_at, self._last
+        if seconds >= render_at or previous is None or 2 * seconds - previous.seconds >= render_at:
             self._render(step)
 
     def _render(self, step: Step) -> None:
-        self._write_rows()
-        if self._progress is None:
-            return
-        self._progress.update(
-            self._task,
-            completed=step.iteration,
-            description=f"iteration {step.iteration}",
-            cost=f"{step.cost:.4g}",
-            gradient=f"{step.gradient_norm:.2e}",
-        )
-        self._progress.refresh()
+        self._render_at = step.seconds + REFRESH_SECONDS
+        if self._progress is not None:
+            self._progress.update(
+                self._task,
+                completed=step.iteration,
+                description=f"iteration {step.iteration}",
+                cost=f"{step.cost:.4g}",
+                gradient=f"{step.gradient_norm:.2e}",
+            )
+        if self._rows:
+            self._write_rows()
+        elif self._live is not None:
+            self._live.refresh()
 
     def __exit__(self, *exc: Any) -> None:
-        if self.mode != "quiet" and self._last is not None and self._last.iteration != self._last_row:
-            self._queue_row(self._last)
-        self._write_rows()
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+        try:
+            if self.mode != "quiet" and self._last is not None and self._last.iteration != self._last_row:
+                self._rows.append(self._last)
+            self._write_rows()
+        finally:
+            if self._live is not None:
+                self._live.stop()
+                self._live = None
+                self._progress = None
 
     # -- the end --------------------------------------------------------------------------
 
