@@ -23,9 +23,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.live import Live
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress_bar import ProgressBar
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
@@ -54,6 +55,76 @@ def _number(value: float | None, width: int = 12) -> str:
     return f"{value:.6g}".rjust(width)
 
 
+def _clock_text(seconds: float | None) -> str:
+    """h:mm:ss, as rich's progress columns write times (-:--:-- when unknown)."""
+    if seconds is None or not math.isfinite(seconds):
+        return "-:--:--"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+class _Bar:
+    """The progress line under the rows, as rich's Progress columns draw it — ``iteration t``,
+    the bar, percentage, cost, ‖gradient‖, elapsed, ETA — for the last Step shown.
+
+    Made of a few segments: a rich Progress lays out a Table of seven columns for every draw
+    (~1 ms, more than all the rows of a redraw). Elapsed is the Step's own clock (training
+    time, as in the rows); the ETA comes from the iterations per second since the first Step
+    shown. Nothing here reads the clock.
+    """
+
+    BAR_WIDTH = 40
+
+    def __init__(self, max_iterations: int | None) -> None:
+        self.max_iterations = max_iterations
+        self.step: Step | None = None
+        self._first: Step | None = None
+
+    def show(self, step: Step) -> None:
+        if self._first is None:
+            self._first = step
+        self.step = step
+
+    def _eta(self, step: Step) -> float | None:
+        first, total = self._first, self.max_iterations
+        assert first is not None and total is not None
+        done, seconds = step.iteration - first.iteration, step.seconds - first.seconds
+        if done <= 0 or seconds <= 0:
+            return None
+        return max(0, total - step.iteration) * seconds / done
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        step, total = self.step, self.max_iterations
+        if step is None:
+            head, cost, gradient, elapsed, eta = "iteration 0", "—", "—", None, None
+            completed = 0
+        else:
+            head, completed, elapsed = f"iteration {step.iteration}", step.iteration, step.seconds
+            cost, gradient = f"{step.cost:.4g}", f"{step.gradient_norm:.2e}"
+            eta = None if total is None else self._eta(step)
+        # Columns one space apart, as in rich's Progress: description, bar, percentage (none
+        # without a total), fields, elapsed, remaining (none without a total).
+        percentage = "" if total is None else f"{100 * min(completed, total) / total if total else 100:>3.0f}%"
+        fields = f"cost {cost} ‖gradient‖ {gradient}"
+        tail = [
+            (percentage, "progress.percentage"),
+            (fields, ""),
+            (_clock_text(elapsed), "progress.elapsed"),
+            ("" if total is None else _clock_text(eta), "progress.remaining"),
+        ]
+        tail = [(text, style) for text, style in tail if text]
+        width = options.max_width - cell_len(head) - sum(cell_len(text) + 1 for text, _ in tail) - 1
+        yield Segment(head)
+        if width > 0:
+            yield Segment(" ")
+            bar = ProgressBar(total=total, completed=completed, width=min(self.BAR_WIDTH, width))
+            yield from console.render(bar, options)
+        for text, style in tail:
+            yield Segment(" ")
+            yield Segment(text, console.get_style(style) if style else None)
+
+
 class TrainingDisplay:
     """Consumes `Step`s from a `Training` and renders them; use as a context manager."""
 
@@ -72,8 +143,7 @@ class TrainingDisplay:
         self.log_every = log_every
         self.validation = validation
         self.classification = classification
-        self._progress: Progress | None = None
-        self._task: Any = None
+        self._bar: _Bar | None = None
         self._live: Live | None = None
         quiet = mode == "quiet"
         # update's two tests: the first update gets a row (iteration 1, or the first after a
@@ -127,25 +197,10 @@ class TrainingDisplay:
             return self
         if self.mode == "rich":
             self.console.print(Text(self._header(), style="bold"), highlight=False)
-            self._progress = Progress(
-                TextColumn("[progress.description]{task.description}"),
-                BarColumn(),
-                TaskProgressColumn(),
-                TextColumn("cost {task.fields[cost]}"),
-                TextColumn("‖gradient‖ {task.fields[gradient]}"),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=self.console,
-                auto_refresh=False,
-            )
-            self._task = self._progress.add_task(
-                "iteration 0", total=self.max_iterations, cost="—", gradient="—"
-            )
-            # The Progress is drawn by a Live of our own, not started itself: its own Live
-            # draws the snapshot taken at its last refresh under every print, so writing rows
-            # and refreshing drew the bar twice. This one draws the Progress as it is whenever
-            # anything is written (no refresh thread: auto_refresh off).
-            self._live = Live(self._progress, console=self.console, auto_refresh=False, transient=True)
+            self._bar = _Bar(self.max_iterations)
+            # Drawn by Live (no refresh thread: auto_refresh off) below everything printed
+            # while it is live, as the bar is at that moment; so writing rows draws it too.
+            self._live = Live(self._bar, console=self.console, auto_refresh=False, transient=True)
             self._live.start()
         else:
             print(self._header(), file=self.console.file, flush=True)
@@ -174,14 +229,8 @@ class TrainingDisplay:
 
     def _render(self, step: Step) -> None:
         self._render_at = step.seconds + REFRESH_SECONDS
-        if self._progress is not None:
-            self._progress.update(
-                self._task,
-                completed=step.iteration,
-                description=f"iteration {step.iteration}",
-                cost=f"{step.cost:.4g}",
-                gradient=f"{step.gradient_norm:.2e}",
-            )
+        if self._bar is not None:
+            self._bar.show(step)
         if self._rows:
             self._write_rows()
         elif self._live is not None:
@@ -196,7 +245,7 @@ class TrainingDisplay:
             if self._live is not None:
                 self._live.stop()
                 self._live = None
-                self._progress = None
+                self._bar = None
 
     # -- the end --------------------------------------------------------------------------
 

@@ -126,6 +126,45 @@ def test_rows_are_formatted_as_the_header_says() -> None:
     assert out.getvalue().splitlines()[1] == "        12      0.123457   0.000123456      1.50s"
 
 
+def _last_bar(text: str) -> str:
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).replace("\r", "\n")
+    return [line for line in plain.splitlines() if line.startswith("iteration ")][-1]
+
+
+def test_rich_bar_shows_iteration_cost_gradient_elapsed_and_eta_below_the_rows() -> None:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    with TrainingDisplay(console, "rich", 20, 5, validation=False, classification=False) as display:
+        for step in _steps(1, 10, 0.5):  # 0.5 s an iteration: every update redraws
+            display.update(step)
+        text = out.getvalue()
+        bar = _last_bar(text)
+        # 2 iterations a second since the first: 10 more take 5 s.
+        assert re.fullmatch(r"iteration 10 [━╺╸]{40}  50% cost 0\.1 ‖gradient‖ 1\.00e-03 0:00:05 0:00:05", bar), bar
+        plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+        assert plain.rindex("       10 ") < plain.rindex("iteration 10 ")  # the row above the bar
+
+
+def test_rich_bar_without_max_iterations_has_no_percentage_or_eta() -> None:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=100)
+    with TrainingDisplay(console, "rich", None, 5, validation=False, classification=False) as display:
+        for step in _steps(1, 3, 1.0):
+            display.update(step)
+        bar = _last_bar(out.getvalue())
+    assert re.fullmatch(r"iteration 3 [━ ]{40} cost 0\.3333 ‖gradient‖ 3\.33e-03 0:00:03", bar), bar
+
+
+def test_rich_bar_fits_a_narrow_terminal() -> None:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=70)
+    with TrainingDisplay(console, "rich", 100, 5, validation=False, classification=False) as display:
+        for step in _steps(1, 3, 1.0):
+            display.update(step)
+        bar = _last_bar(out.getvalue())
+    assert len(bar) <= 70 and bar.startswith("iteration 3 ━") and bar.endswith(" 0:00:03 0:01:37"), bar
+
+
 def test_rich_display_starts_no_refresh_thread() -> None:
     before = threading.active_count()
     console = Console(file=io.StringIO(), force_terminal=True, width=120)
