@@ -238,8 +238,11 @@ class TrainingDisplay:
 
     def __exit__(self, *exc: Any) -> None:
         try:
-            if self.mode != "quiet" and self._last is not None and self._last.iteration != self._last_row:
-                self._rows.append(self._last)
+            last = self._last
+            if self.mode != "quiet" and last is not None and last.iteration != self._last_row:
+                self._rows.append(last)
+            if self._bar is not None and last is not None:
+                self._bar.show(last)  # drawn below the last rows, until Live.stop erases it
             self._write_rows()
         finally:
             if self._live is not None:

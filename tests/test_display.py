@@ -62,16 +62,20 @@ def _rows_in(text: str) -> list[int]:
 def test_rows_of_fast_iterations_wait_for_the_next_redraw_in_order(mode: str) -> None:
     out = io.StringIO()
     console = Console(file=out, force_terminal=mode == "rich", width=120)
-    steps = _steps(1, 2000, 0.001)  # a millisecond an iteration: redraws every 500 of them
-    with TrainingDisplay(console, mode, 2000, 2, validation=False, classification=False) as display:
-        for step in steps[:499]:
+    # 1/1024 s an iteration (exact in binary): the first redraw at iteration 1, the next one
+    # due 0.5 s later, at iteration 513.
+    steps = _steps(1, 2000, 1 / 1024)
+    with TrainingDisplay(console, mode, 2000, 3, validation=False, classification=False) as display:
+        for step in steps[:512]:
             display.update(step)
         assert _rows_in(out.getvalue()) == [1]  # the first row at once, the next ones queued
-        display.update(steps[499])  # 0.5 s after the first redraw: rows 2 … 500 in one write
-        assert _rows_in(out.getvalue()) == [1, *range(2, 501, 2)]
-        for step in steps[500:]:
+        display.update(steps[512])
+        assert _rows_in(out.getvalue()) == [1, *range(3, 514, 3)]  # in one write
+        for step in steps[513:]:
             display.update(step)
-    assert _rows_in(out.getvalue()) == [1, *range(2, 2001, 2)]
+    assert _rows_in(out.getvalue()) == [1, *range(3, 2000, 3), 2000]
+    if mode == "rich":  # the bar's last draw, under the last rows, is of the last iteration
+        assert _last_bar(out.getvalue()).startswith("iteration 2000 ")
 
 
 @pytest.mark.parametrize("mode", ["plain", "rich"])
