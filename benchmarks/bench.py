@@ -307,27 +307,37 @@ def time_lockstep(
 
 
 def time_display(case: Case, X: Array, Y: Array, theta: Array, mode: str, log_every: int) -> dict[str, float]:
-    """Seconds spent in TrainingDisplay.update per iteration, and as a share of training."""
+    """Seconds the progress display takes per iteration, and as a share of training.
+
+    Everything it does in a run is counted: `__enter__` (the header, starting the bar), every
+    `update` (queueing rows, and the redraws it makes: formatting the queued rows, writing
+    them and the bar) and `__exit__` (the last rows, closing the bar); the console is made as
+    `nncli train` makes it (rich mode: a terminal of 120 columns), writing to memory.
+    """
     from rich.console import Console
 
     from nncli.report import TrainingDisplay
 
     training = nncli_training(case, "float64", X, Y, theta)
-    console = Console(file=io.StringIO(), force_terminal=mode == "rich", width=120)
+    console = Console(
+        file=io.StringIO(), force_terminal=mode == "rich", width=120, soft_wrap=True, highlight=False
+    )
     display = TrainingDisplay(console, mode, case.iterations, log_every, False, case.classification)
-    spent = 0.0
-    clock = time.perf_counter
-    display.__enter__()  # the header and starting the bar: once per run, not counted
     timer = min(_timer_cost() for _ in range(5))  # the two clock reads below, per iteration
+    clock = time.perf_counter
+    before = clock()
+    display.__enter__()
+    outside = clock() - before  # before the loop's clock starts (and __exit__ after it ends)
+    spent = 0.0
     for step in training:
         before = clock()
         display.update(step)
         spent += clock() - before
     training_seconds = training.history.seconds[-1] - spent  # update ran inside the loop's clock
     before = clock()
-    display.__exit__(None, None, None)  # the last rows: counted
-    spent += clock() - before
-    spent = max(0.0, spent - timer * case.iterations)
+    display.__exit__(None, None, None)
+    outside += clock() - before
+    spent = max(0.0, spent + outside - timer * case.iterations)
     return {
         "iterations": case.iterations,
         "training_seconds": training_seconds,
