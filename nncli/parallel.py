@@ -19,8 +19,9 @@ parts the weights are 1/2, which is exact in binary floating point.) The parts a
 k and P, so a run is reproducible bit for bit on a machine with the same number of threads.
 
 `workspace(network, k)` picks: parts only when the machine has more than one core for BLAS,
-the BLAS can be held to one thread, and an iteration is large enough (`SPLIT_MIN_WORK`) for
-the hand-off between threads (tens of µs) not to matter; otherwise a plain Workspace.
+the BLAS can be held to one thread, and an iteration is large (`SPLIT_MIN_WORK`); otherwise
+a plain Workspace. `evaluate(network, X, Y)` does the same for the validation pass of every
+iteration, which would otherwise leave BLAS threads spinning into the next iteration.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from typing import Any, ContextManager
+from typing import Any, Callable, ContextManager
 
 import numpy as np
 
@@ -37,9 +38,12 @@ from nncli.network import Network, Workspace
 
 Array = np.ndarray
 
-# Multiply-adds per iteration (k · Σ n_l (n_(l-1) + 1), the forward pass; back propagation
-# is about twice that) from which the columns are split: ~10 ms of work on one core.
-SPLIT_MIN_WORK = 1 << 24
+# Multiply-adds of a forward pass (k · Σ n_l (n_(l-1) + 1); back propagation is about twice
+# that) from which the columns are split: ~50 ms of an iteration on one core. Below it the
+# hand-off between threads, and two parts contending for the memory and the floating-point
+# units of a shared machine, cost about what the second core brings (measured on case (b)
+# of the benchmark, 10000 × 20 → 64 tanh → 64 tanh → 1: 55 M, not split).
+SPLIT_MIN_WORK = 1 << 27
 # Fewest columns in a part.
 SPLIT_MIN_COLUMNS = 1024
 
@@ -107,10 +111,48 @@ def _executor(threads: int) -> ThreadPoolExecutor:
         return _pool
 
 
-def _run(part: Workspace, method: str, X: Array, Y: Array, errors: dict[str, str]) -> float:
+def _bounds(k: int, parts: int) -> list[tuple[int, int]]:
+    """[(lo, hi), …]: `parts` runs of consecutive columns, sizes differing by at most one."""
+    edges = [k * p // parts for p in range(parts + 1)]
+    return list(zip(edges, edges[1:]))
+
+
+def _call(function: Callable[..., Any], args: tuple[Any, ...], errors: dict[str, str]) -> Any:
     # NumPy's floating-point error handling is per thread: take the caller's along.
     with np.errstate(**errors):
-        return getattr(part, method)(X, Y)
+        return function(*args)
+
+
+def run_parts(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[Any]:
+    """[function(*args) for each call], all at once: the first here, the others on the pool,
+    with BLAS held to one thread meanwhile. Waits for every call, also when one fails or
+    Ctrl-C interrupts the first, so that none is left running; then BLAS is as it was."""
+    errors = np.geterr()
+    controller = _blas_controller()
+    single: ContextManager[Any] = controller.limit(limits=1) if controller else nullcontext()
+    pool = _executor(len(calls) - 1)
+    with single:
+        futures = [pool.submit(_call, function, args, errors) for function, args in calls[1:]]
+        try:
+            function, args = calls[0]
+            first = function(*args)
+        finally:
+            rest = [future.result() for future in futures]
+    return [first, *rest]
+
+
+def evaluate(network: Network, X: Array, Y: Array) -> tuple[float, Array]:
+    """`network.evaluate(X, Y)` — (cost, Ŷ) — in parts on threads where that pays."""
+    k = X.shape[1]
+    parts = parts_for(network, k)
+    if parts <= 1:
+        return network.evaluate(X, Y)
+    bounds = _bounds(k, parts)
+    results = run_parts([(network.evaluate, (X[:, lo:hi], Y[:, lo:hi])) for lo, hi in bounds])
+    cost = 0.0
+    for (lo, hi), (part_cost, _) in zip(bounds, results):
+        cost += (hi - lo) / k * part_cost
+    return cost, np.concatenate([Y_hat for _, Y_hat in results], axis=1)
 
 
 class SplitWorkspace:
@@ -126,13 +168,11 @@ class SplitWorkspace:
             raise ValueError(f"cannot cut {k} columns into {parts} parts")
         self.network = network
         self.k = k
-        edges = [k * p // parts for p in range(parts + 1)]
-        self.bounds = list(zip(edges, edges[1:]))
+        self.bounds = _bounds(k, parts)
         self.parts = [Workspace(network, hi - lo) for lo, hi in self.bounds]
         self.weights = [(hi - lo) / k for lo, hi in self.bounds]
         self.grad = np.zeros(network.parameter_count, network.dtype)
         self.dW, self.dbeta = network.views(self.grad)
-        self._pool = _executor(parts - 1)
         self._for: tuple[Array | None, Array | None] = (None, None)
         self._views: list[tuple[Array, Array]] = []
 
@@ -144,21 +184,9 @@ class SplitWorkspace:
         return self._views
 
     def _each(self, method: str, X: Array, Y: Array) -> list[float]:
-        """Run `method` of every part at once: part 0 here, the others on the pool."""
+        """Run `method` of every part at once (`run_parts`)."""
         views = self._columns(X, Y)
-        errors = np.geterr()
-        controller = _blas_controller()
-        single: ContextManager[Any] = controller.limit(limits=1) if controller else nullcontext()
-        with single:
-            futures = [
-                self._pool.submit(_run, part, method, Xp, Yp, errors)
-                for part, (Xp, Yp) in zip(self.parts[1:], views[1:])
-            ]
-            try:
-                first = getattr(self.parts[0], method)(*views[0])
-            finally:  # never leave a part running (BLAS held to one thread) behind us
-                rest = [future.result() for future in futures]
-        return [first, *rest]
+        return run_parts([(getattr(part, method), view) for part, view in zip(self.parts, views)])
 
     def compute(self, X: Array, Y: Array) -> float:
         """Forward pass and back propagation on every part; returns the cost, fills ``grad``."""

@@ -274,7 +274,8 @@ class Training:
     def _validation(self) -> tuple[float | None, float | None]:
         if self.X_validation is None or self.Y_validation is None:
             return None, None
-        cost, Y_hat = self.network.evaluate(self.X_validation, self.Y_validation)
+        # in parts on threads where the data are large, like the training iterations
+        cost, Y_hat = parallel.evaluate(self.network, self.X_validation, self.Y_validation)
         one_hot = self.network.cost == "categorical_cross_entropy"
         acc = accuracy(Y_hat, self.Y_validation, one_hot) if self.classification else None
         return cost, acc

@@ -228,3 +228,40 @@ def test_an_interrupt_in_the_first_part_waits_for_the_others_and_restores_blas(m
         split.compute(X, Y)
     assert finished == [True]
     assert blas_threads() == before
+
+
+def test_split_evaluate_is_network_evaluate(monkeypatch):
+    network, _, _ = random_case(12, "categorical_cross_entropy", "softmax", ["relu"])
+    X, Y = wider(network, 12, 41, "categorical_cross_entropy")
+    cost, Y_hat = network.evaluate(X, Y)
+    assert parallel.evaluate(network, X, Y)[0] == cost  # not split: the same call
+    split_everything(monkeypatch, parts=3)
+    split_cost, split_Y_hat = parallel.evaluate(network, X, Y)
+    assert split_cost == pytest.approx(cost, rel=1e-13)
+    assert split_Y_hat.shape == Y_hat.shape
+    np.testing.assert_allclose(split_Y_hat, Y_hat, rtol=1e-13, atol=1e-15)
+
+
+def test_split_training_with_validation_data(monkeypatch):
+    """The validation pass of every iteration goes through the parts too."""
+    rng = np.random.default_rng(8)
+    X, X_val = rng.normal(size=(4, 90)), rng.normal(size=(4, 30))
+    Y, Y_val = (np.eye(3)[:, rng.integers(0, 3, n)] for n in (90, 30))
+    start = Network([4, 5, 3], ["sigmoid", "softmax"], "categorical_cross_entropy")
+    start.theta[:] = rng.normal(0, 0.5, start.parameter_count)
+    settings = Settings(learning_rate=0.2, max_iterations=20, gradient_tolerance=None)
+
+    def run() -> Training:
+        training = Training(start.copy(), X, Y, settings, X_val, Y_val, classification=True)
+        training.run()
+        return training
+
+    whole = run()
+    split_everything(monkeypatch)
+    calls = []
+    real = parallel.run_parts
+    monkeypatch.setattr(parallel, "run_parts", lambda c: calls.append(len(c)) or real(c))
+    split = run()
+    assert len(calls) >= 2 * 20  # a training and a validation pass per iteration
+    np.testing.assert_allclose(split.history.validation_cost, whole.history.validation_cost, rtol=1e-12)
+    assert split.history.validation_accuracy == whole.history.validation_accuracy
