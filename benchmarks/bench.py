@@ -100,6 +100,8 @@ QUICK = {
     "b": dict(k=2000, iterations=10),
     "c": dict(iterations=300),
 }
+# Rest before each engine's iteration in lock step when nncli splits (see time_lockstep).
+SETTLE_SECONDS = 0.25
 SKLEARN_ACTIVATION = {"relu": "relu", "tanh": "tanh", "identity": "identity"}
 
 
@@ -144,33 +146,45 @@ class Floor:
 
     The very products the Workspace makes, in its way: W_lᵀ δ_l a block of BLOCK_COLUMNS
     columns at a time into one scratch block, as an outer product (np.multiply) where
-    n_l = 1 (see `nncli.network.Workspace`).
+    n_l = 1 (see `nncli.network.Workspace`). With ``parts`` > 1, the products of each part
+    of the columns as `nncli.parallel.SplitWorkspace` makes them: all parts at once on
+    threads, BLAS held to one thread each (`nncli.parallel.run_parts`).
     """
 
-    def __init__(self, case: Case, dtype: str) -> None:
+    def __init__(self, case: Case, dtype: str, parts: int = 1) -> None:
         rng = np.random.default_rng(1)
         sizes, k, m = case.sizes, case.k, len(case.sizes) - 1
         self.sizes, self.k, self.m = sizes, k, m
         self.W = [None] + [rng.uniform(-0.1, 0.1, (sizes[l], sizes[l - 1])).astype(dtype) for l in range(1, m + 1)]
         self.Z = [rng.uniform(-1, 1, (n, k)).astype(dtype) for n in sizes]  # Z_0 = X … Z_m
         self.D = [None] + [rng.uniform(-1, 1, (n, k)).astype(dtype) for n in sizes[1:]]  # δ_l
-        self.dW = [None] + [np.empty_like(W) for W in self.W[1:]]
+        self.bounds = parallel._bounds(k, parts)
         self.block = min(k, network_module.BLOCK_COLUMNS)
-        self.scratch = np.empty((max(sizes[1:m] or (0,)), self.block), dtype)
+        # per part: its own ∂cost/∂W_l buffers and scratch block, as each Workspace has
+        self.buffers = [
+            ([None] + [np.empty_like(W) for W in self.W[1:]], np.empty((max(sizes[1:m] or (0,)), self.block), dtype))
+            for _ in self.bounds
+        ]
 
-    def iteration(self) -> float:
-        W, Z, D, dW, k = self.W, self.Z, self.D, self.dW, self.k
-        start = time.perf_counter()
+    def _products(self, lo: int, hi: int, dW: list[Any], scratch: Array) -> None:
+        W, Z, D = self.W, self.Z, self.D
         for l in range(1, self.m + 1):
-            np.matmul(W[l], Z[l - 1], out=Z[l])  # A_l = W_l Z_(l-1)
+            np.matmul(W[l], Z[l - 1][:, lo:hi], out=Z[l][:, lo:hi])  # A_l = W_l Z_(l-1)
         for l in range(self.m, 0, -1):
-            np.matmul(D[l], Z[l - 1].T, out=dW[l])  # δ_l Z_(l-1)ᵀ
+            np.matmul(D[l][:, lo:hi], Z[l - 1][:, lo:hi].T, out=dW[l])  # δ_l Z_(l-1)ᵀ
             if l > 1:
                 product_of = np.multiply if self.sizes[l] == 1 else np.matmul  # as the Workspace
-                for first in range(0, k, self.block):  # W_lᵀ δ_l
-                    stop = min(first + self.block, k)
-                    out = self.scratch[: self.sizes[l - 1], : stop - first]
+                for first in range(lo, hi, self.block):  # W_lᵀ δ_l
+                    stop = min(first + self.block, hi)
+                    out = scratch[: self.sizes[l - 1], : stop - first]
                     product_of(W[l].T, D[l][:, first:stop], out=out)
+
+    def iteration(self) -> float:
+        start = time.perf_counter()
+        if len(self.bounds) == 1:
+            self._products(0, self.k, *self.buffers[0])
+        else:
+            parallel.run_parts([(self._products, (lo, hi, *buffers)) for (lo, hi), buffers in zip(self.bounds, self.buffers)])
         return time.perf_counter() - start
 
 
@@ -282,14 +296,27 @@ def time_lockstep(
 
     floor = Floor(case, dtype)
     training = nncli_training(case, dtype, X_cols, Y_cols, theta)
+    parts = parallel.parts_for(training.network, case.k)
+    floor_parts = Floor(case, dtype, parts) if parts > 1 else None
     steps = iter(training)
-    times: dict[str, list[float]] = {"floor": [], "nncli": []}
+    times: dict[str, list[float]] = {"floor": [], "floor_parts": [], "nncli": []}
+    # OpenBLAS's threads spin for a while (~0.1 s) after a product before they sleep. When
+    # nncli runs parts on threads (BLAS held to one thread), threads still spinning after the
+    # floor's products would take a core from its first ~0.1 s, which never happens in
+    # `nncli train`; so when it does, each engine starts after a rest, off every clock.
+    settle = SETTLE_SECONDS if parts > 1 else 0.0
 
     def between() -> None:
+        time.sleep(settle)
         times["floor"].append(floor.iteration())
+        if floor_parts is not None:
+            time.sleep(settle)
+            times["floor_parts"].append(floor_parts.iteration())
+        time.sleep(settle)
         start = time.perf_counter()
         next(steps)
         times["nncli"].append(time.perf_counter() - start)
+        time.sleep(settle)  # before scikit-learn's next epoch
 
     model = sklearn_model(case, dtype, theta, between)
     with warnings.catch_warnings():
@@ -575,8 +602,9 @@ def measure(cases: list[Case], repeats: int) -> list[dict[str, Any]]:
                 if lockstep:
                     gc.collect()
                     seconds_of, curves_of = time_lockstep(case, dtype, X_cols, Y_cols, X_rows, target, theta)
-                    for engine in engines:
-                        times.setdefault((engine, dtype), []).append(seconds_of[engine])
+                    for engine in (*engines, "floor_parts"):
+                        if seconds_of[engine]:
+                            times.setdefault((engine, dtype), []).append(seconds_of[engine])
                     curves["nncli", dtype], curves["sklearn", dtype] = curves_of["nncli"], curves_of["sklearn"]
                     continue
                 for i in range(len(engines)):
@@ -599,7 +627,9 @@ def measure(cases: list[Case], repeats: int) -> list[dict[str, Any]]:
                 samples = {e: [statistics.fmean(run) for run in times[e, dtype]] for e in engines}
             else:
                 samples = {e: [t for run in times[e, dtype] for t in run] for e in engines}
-            median = {e: statistics.median(samples[e]) for e in engines}
+            if ("floor_parts", dtype) in times:  # the GEMMs as nncli's parts make them
+                samples["floor_parts"] = [t for run in times["floor_parts", dtype] for t in run]
+            median = {e: statistics.median(samples[e]) for e in samples}
             ours, theirs = np.array(curves["nncli", dtype]), np.array(curves["sklearn", dtype])
             results.append(
                 {
@@ -610,10 +640,11 @@ def measure(cases: list[Case], repeats: int) -> list[dict[str, Any]]:
                     "iterations": case.iterations,
                     "repeats": repeats,
                     "floor": median["floor"],
+                    "floor_parts": median.get("floor_parts"),
                     "nncli": median["nncli"],
                     "sklearn": median["sklearn"],
                     "samples": samples,
-                    "minimum": {e: min(samples[e]) for e in engines},
+                    "minimum": {e: min(samples[e]) for e in samples},
                     "cost_curve_max_relative_difference": float(
                         np.max(np.abs(ours - theirs) / np.abs(theirs))
                     ),
@@ -627,6 +658,8 @@ def measure(cases: list[Case], repeats: int) -> list[dict[str, Any]]:
                 row["nncli_over_sklearn"] = row["nncli"] / row["sklearn"]
                 row["nncli_over_sklearn_float64"] = row["nncli"] / f64["sklearn"]
                 row["nncli_floor_fraction"] = row["floor"] / row["nncli"]
+                if row["floor_parts"] is not None:
+                    row["nncli_parts_floor_fraction"] = row["floor_parts"] / row["nncli"]
                 row["sklearn_floor_fraction"] = row["floor"] / row["sklearn"]
     return results
 
@@ -660,21 +693,28 @@ def table(report: dict[str, Any]) -> str:
         "",
         "seconds per iteration, median (interleaved repeats); floor = the GEMMs alone (BLAS "
         "threads as set); nncli parts = the threads nncli.parallel cut each iteration's "
-        "columns into, BLAS held to one thread per part (1: one Workspace, BLAS threaded)",
+        "columns into, BLAS held to one thread per part (1: one Workspace, BLAS threaded); "
+        "floor in parts = the same GEMMs made that way, i.e. the products nncli really runs",
         "",
     ]
     header = (
         "| case | dtype | GEMM floor | nncli | scikit-learn | nncli / sklearn "
-        "| nncli / sklearn float64 | floor / nncli | floor / sklearn | cost curves Δ | nncli parts |"
+        "| nncli / sklearn float64 | floor / nncli | floor / sklearn | cost curves Δ | nncli parts "
+        "| floor in parts | floor in parts / nncli |"
     )
-    lines += [header, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [header, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in report["training"]:
         lines.append(
             f"| ({row['case']}) {row['title']} | {row['dtype']} | {seconds_text(row['floor'])} "
             f"| {seconds_text(row['nncli'])} | {seconds_text(row['sklearn'])} "
             f"| {row['nncli_over_sklearn']:.2f} | {row['nncli_over_sklearn_float64']:.2f} "
             f"| {row['nncli_floor_fraction']:.0%} | {row['sklearn_floor_fraction']:.0%} "
-            f"| {row['cost_curve_max_relative_difference']:.0e} | {row.get('nncli_parts', 1)} |"
+            f"| {row['cost_curve_max_relative_difference']:.0e} | {row.get('nncli_parts', 1)} "
+            + (
+                f"| {seconds_text(row['floor_parts'])} | {row['nncli_parts_floor_fraction']:.0%} |"
+                if row.get("floor_parts") is not None
+                else "| — | — |"
+            )
         )
     lines.append("")
     for mem in report.get("memory", []):
