@@ -29,6 +29,7 @@ import pandas as pd
 
 from nncli.data import Table
 from nncli.errors import ConfigError
+from nncli.floattext import float64_texts
 from nncli.modeldata import CHUNK_ROWS, first_missing, missing_cells, missing_error, model_chunks
 from nncli.modelfile import Model
 
@@ -164,7 +165,7 @@ def _cells(series: pd.Series) -> list[str]:
         if values.dtype.itemsize < 8:
             cells = values.astype(str).tolist()
         else:
-            cells = [repr(value) for value in values.tolist()]
+            cells = float64_texts(values)
         missing = np.isnan(values)
     elif kind in "iub":
         return [str(value) for value in values.tolist()]
