@@ -5,8 +5,9 @@ For each chunk of k rows:
     Ŷ = network.forward(X)            n_m × k
     preprocessing.decode(Ŷ)           k rows: <target>_predicted in the training data's units
                                       and labels, <target>_probability_<class> for classes
-and the rows are written out before the next chunk is read, so memory holds one chunk
-whatever the size of the file.
+and the rows are written out before the chunk after the next is read, so memory holds two
+chunks whatever the size of the file: Ŷ of one is computed on a second thread while the
+next is read (see `Prediction.__iter__`).
 
 One output row per input row, in order (blank lines are not rows). ``--keep`` columns come
 first, copied through as text. A row with a missing feature cell:
@@ -20,7 +21,11 @@ dtype (float64 or float32), so predictions round-trip exactly.
 
 from __future__ import annotations
 
+import contextvars
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, TextIO
 
@@ -75,22 +80,57 @@ class Prediction:
         return self.keep + self.prediction_columns
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
+        """Two chunks in flight: while the network computes Ŷ of chunk N on a second thread
+        (BLAS, which releases the GIL), this thread reads and prepares chunk N+1 (pandas's
+        tokenizer and number parsing release it too), then decodes and hands out chunk N.
+        Everything but the forward pass stays on this thread (pandas, warnings, errors).
+        An error in chunk N+1 comes after chunk N has been handed out, as without the
+        overlap; the rows are predicted exactly as one chunk at a time would be."""
         preprocessing = self.model.preprocessing
-        for table in model_chunks(
+        chunks = model_chunks(
             preprocessing, self.path, self.keep, False, self.delimiter, self.chunk_rows
-        ):
-            frame = table.frame
-            usable = self._usable(table)
-            if usable is None:
-                decoded = self._decode(table)
-            else:
-                decoded = self._decode(Table(table.path, frame.loc[usable], table.delimiter))
-                decoded.index = frame.index[usable]
-                decoded = decoded.reindex(frame.index)
-            for position, name in enumerate(self.keep):
-                decoded.insert(position, name, frame[name].to_numpy())
-            self.rows += len(frame)
-            yield decoded
+        )
+        pending: _Chunk | None = None
+        with closing(chunks), ThreadPoolExecutor(1, thread_name_prefix="nncli-forward") as pool:
+            while True:
+                try:
+                    table = next(chunks, None)
+                    started = None if table is None else self._start(table, pool)
+                except Exception:
+                    if pending is not None:
+                        yield self._finish(pending)
+                    raise
+                if pending is not None:
+                    yield self._finish(pending)
+                if started is None:
+                    return
+                pending = started
+
+    def _start(self, table: Table, pool: ThreadPoolExecutor) -> "_Chunk":
+        """Check the chunk, build X (n0 × k) and start Ŷ = network.forward(X) on `pool`."""
+        frame = table.frame
+        usable = self._usable(table)
+        if usable is not None:
+            table = Table(table.path, frame.loc[usable], table.delimiter)
+        network = self.model.network
+        X = self.model.preprocessing.X(table, network.dtype)  # n0 × k
+        # In this thread's context, so that NumPy's error settings (np.errstate) hold there too.
+        Y_hat = pool.submit(contextvars.copy_context().run, network.forward, X)
+        return _Chunk(frame, usable, Y_hat)
+
+    def _finish(self, chunk: "_Chunk") -> pd.DataFrame:
+        """The chunk's output rows: --keep columns, then the decoded Ŷ (n_m × k)."""
+        frame = chunk.frame
+        decoded = self.model.preprocessing.decode(chunk.Y_hat.result())
+        if chunk.usable is None:
+            decoded = decoded.set_axis(frame.index)
+        else:
+            decoded.index = frame.index[chunk.usable]
+            decoded = decoded.reindex(frame.index)
+        for position, name in enumerate(self.keep):
+            decoded.insert(position, name, frame[name].to_numpy())
+        self.rows += len(frame)
+        return decoded
 
     def _usable(self, table: Table) -> np.ndarray | None:
         """None if every row can be predicted; with ``missing: drop``, the mask of the rows
@@ -111,11 +151,15 @@ class Prediction:
         self.unpredicted += int(gaps.sum())
         return ~gaps
 
-    def _decode(self, table: Table) -> pd.DataFrame:
-        preprocessing, network = self.model.preprocessing, self.model.network
-        X = preprocessing.X(table, network.dtype)  # n0 × k
-        Y_hat = network.forward(X)  # n_m × k
-        return preprocessing.decode(Y_hat).set_axis(table.frame.index)
+
+@dataclass
+class _Chunk:
+    """A chunk whose Ŷ is being computed: its rows, the mask of the rows predicted (None:
+    all of them) and the future Ŷ (n_m × k)."""
+
+    frame: pd.DataFrame
+    usable: np.ndarray | None
+    Y_hat: Future[np.ndarray]
 
 
 def write_csv(prediction: Prediction, handle: TextIO) -> int:

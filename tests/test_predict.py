@@ -353,3 +353,50 @@ def test_a_closed_pipe_ends_quietly(iris_model: Path, tmp_path: Path) -> None:
     process.stderr.close()
     assert process.wait(timeout=60) == 0
     assert stderr == b""
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("three,4", "line 13, column 3 ('petal_length'): feature 'petal_length' needs numbers"),
+        ("3,4,5", "line 13: the row has 5 fields, the header has 4"),
+    ],
+)
+def test_rows_before_a_bad_chunk_are_written_first(
+    iris_model: Path, tmp_path: Path, cell: str, expected: str
+) -> None:
+    """The next chunk is read while the network works on this one; an error in it (a bad
+    cell found preparing X, a row the parser rejects) still comes after this chunk's rows."""
+    rows = ["1,2,3,4"] * 11 + [f"1,2,{cell}"] + ["1,2,3,4"] * 3
+    data = tmp_path / "late.csv"
+    data.write_text("sepal_length,sepal_width,petal_length,petal_width\n" + "\n".join(rows) + "\n")
+    result = run("predict", iris_model, data, "--chunk-rows", "5")
+    assert result.exit_code == 3
+    header, written = rows_of(result.stdout)
+    assert header[0] == "species_predicted"
+    assert len(written) == 10  # the two chunks before the bad one
+    assert expected in result.stderr
+
+
+def test_an_error_in_the_forward_pass_is_raised_in_order(
+    iris_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ŷ is computed on a second thread: what goes wrong there reaches the command as if
+    it had happened on this one (an internal error, exit 1), after the earlier chunks."""
+    from nncli.network import Network
+
+    real_forward = Network.forward
+    calls: list[int] = []
+
+    def failing(self: Network, X: np.ndarray) -> np.ndarray:
+        calls.append(X.shape[1])
+        if len(calls) == 3:
+            raise RuntimeError("injected failure in the forward pass")
+        return real_forward(self, X)
+
+    monkeypatch.setattr(Network, "forward", failing)
+    result = run("predict", iris_model, DATASETS / "iris.csv", "--chunk-rows", "20")
+    assert result.exit_code == 1
+    assert "injected failure in the forward pass" in result.output
+    _, written = rows_of(result.stdout)
+    assert len(written) == 40
