@@ -400,3 +400,30 @@ def test_an_error_in_the_forward_pass_is_raised_in_order(
     assert "injected failure in the forward pass" in result.output
     _, written = rows_of(result.stdout)
     assert len(written) == 40
+
+
+def test_blas_runs_on_one_thread_while_predicting(
+    iris_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The forward pass runs beside the CSV parser; BLAS threads of its own would fight it
+    for the cores. Afterwards BLAS has its threads back."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from nncli.network import Network
+
+    def blas_threads() -> list[int]:
+        return [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    seen: list[list[int]] = []
+    real_forward = Network.forward
+
+    def forward(self: Network, X: np.ndarray) -> np.ndarray:
+        seen.append(blas_threads())
+        return real_forward(self, X)
+
+    monkeypatch.setattr(Network, "forward", forward)
+    result = run("predict", iris_model, DATASETS / "iris.csv", "--chunk-rows", "50")
+    assert result.exit_code == 0, result.stderr
+    assert before and len(seen) == 3
+    assert all(threads == [1] * len(before) for threads in seen)
+    assert blas_threads() == before
