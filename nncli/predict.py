@@ -120,7 +120,7 @@ class Prediction:
         frame = table.frame
         usable = self._usable(table)
         if usable is not None:
-            table = Table(table.path, frame.loc[usable], table.delimiter)
+            table = table.subset(usable)  # the rows keep their lines
         network = self.model.network
         X = self.model.preprocessing.X(table, network.dtype)  # n0 × k
         # In this thread's context, so that NumPy's error settings (np.errstate) hold there too.

@@ -427,3 +427,14 @@ def test_blas_runs_on_one_thread_while_predicting(
     assert before and len(seen) == 3
     assert all(threads == [1] * len(before) for threads in seen)
     assert blas_threads() == before
+
+
+def test_a_bad_cell_among_rows_a_drop_model_skips_is_on_its_own_line(
+    mixed_drop_model: Path, tmp_path: Path
+) -> None:
+    """The rows left to predict keep the lines of the file they came from, also after blank
+    lines before the header."""
+    data = tmp_path / "gaps.csv"
+    data.write_text("\n\nid,color,x\nr1,red,1.5\nr2,blue,\nr3,red,abc\n")
+    message = _one_error(run("predict", mixed_drop_model, data, "--keep", "id"), 3)
+    assert "line 6, column 3 ('x'): feature 'x' needs numbers, found 'abc'" in message
