@@ -208,8 +208,10 @@ def write_csv(prediction: Prediction, handle: TextIO) -> int:
             block = frame.iloc[start : start + WRITE_ROWS]
             columns = [_cells(block[name]) for name in prediction.columns]
             if len(columns) == 1:  # a lone empty cell would be a blank line: quote it
-                columns = [[cell or '""' for cell in columns[0]]]
-            handle.write("\n".join(map(",".join, zip(*columns))) + "\n")
+                lines = [cell or '""' for cell in columns[0]] if "" in columns[0] else columns[0]
+            else:
+                lines = list(map(",".join, zip(*columns)))
+            handle.write("\n".join(lines) + "\n")
     return prediction.rows
 
 

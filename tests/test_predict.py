@@ -438,3 +438,24 @@ def test_a_bad_cell_among_rows_a_drop_model_skips_is_on_its_own_line(
     data.write_text("\n\nid,color,x\nr1,red,1.5\nr2,blue,\nr3,red,abc\n")
     message = _one_error(run("predict", mixed_drop_model, data, "--keep", "id"), 3)
     assert "line 6, column 3 ('x'): feature 'x' needs numbers, found 'abc'" in message
+
+
+def test_a_lone_empty_prediction_cell_is_quoted(tmp_path: Path) -> None:
+    """One output column and a row without a prediction: '""', not a blank line, which
+    a CSV reader would skip (and the rows would no longer line up with the input's)."""
+    from model_files import MIXED_CSV
+
+    (tmp_path / "mixed.csv").write_text(MIXED_CSV, encoding="utf-8")
+    config = small_config(
+        str(tmp_path / "mixed.csv"), ["x"], ["y1"], [{"neurons": 1}], "mse", 0.1, 20, missing="drop"
+    )
+    model = train_model(tmp_path, "one-column", config)
+    data = tmp_path / "gaps.csv"
+    data.write_text("x,note\n1.5,a\n,b\n2.5,c\n")  # the second row has no x
+    result = run("predict", model, data)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.split("\n")
+    assert lines[0] == "y1_predicted" and lines[2] == '""' and lines[4] == ""
+    assert float(lines[1]) and float(lines[3])
+    _, rows = rows_of(result.stdout)
+    assert rows[1] == [""] and len(rows) == 3
