@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from model_files import DATASETS, small_config, rewrite_model, train_model
+from nncli import predict as predict_module
 from nncli.cli import app
 from nncli.data import read_csv
 from nncli.modelfile import FORMAT_VERSION, load_model
@@ -355,6 +356,30 @@ def test_a_closed_pipe_ends_quietly(iris_model: Path, tmp_path: Path) -> None:
     assert stderr == b""
 
 
+@pytest.fixture(params=["overlapped", "inline"])
+def forward_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Ŷ on a second thread (threadpoolctl installed), or on the calling thread (not)."""
+    if request.param == "inline":
+        monkeypatch.setattr(predict_module, "threadpool_limits", None)
+    elif predict_module.threadpool_limits is None:
+        pytest.skip("threadpoolctl is not installed")
+    return str(request.param)
+
+
+@pytest.mark.parametrize("dataset", ["iris", "diabetes", "breast-cancer"])
+def test_the_same_file_with_and_without_the_second_thread(
+    dataset: str, iris_model: Path, diabetes_model: Path, cancer_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = {"iris": iris_model, "diabetes": diabetes_model, "breast-cancer": cancer_model}[dataset]
+    args = ("predict", model, DATASETS / f"{dataset}.csv", "--chunk-rows", "40")
+    overlapped = run(*args)
+    monkeypatch.setattr(predict_module, "threadpool_limits", None)
+    inline = run(*args)
+    assert overlapped.exit_code == inline.exit_code == 0, overlapped.stderr
+    assert overlapped.stdout == inline.stdout
+
+
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [
@@ -363,7 +388,7 @@ def test_a_closed_pipe_ends_quietly(iris_model: Path, tmp_path: Path) -> None:
     ],
 )
 def test_rows_before_a_bad_chunk_are_written_first(
-    iris_model: Path, tmp_path: Path, cell: str, expected: str
+    iris_model: Path, tmp_path: Path, cell: str, expected: str, forward_mode: str
 ) -> None:
     """The next chunk is read while the network works on this one; an error in it (a bad
     cell found preparing X, a row the parser rejects) still comes after this chunk's rows."""
@@ -379,7 +404,7 @@ def test_rows_before_a_bad_chunk_are_written_first(
 
 
 def test_an_error_in_the_forward_pass_is_raised_in_order(
-    iris_model: Path, monkeypatch: pytest.MonkeyPatch
+    iris_model: Path, monkeypatch: pytest.MonkeyPatch, forward_mode: str
 ) -> None:
     """Ŷ is computed on a second thread: what goes wrong there reaches the command as if
     it had happened on this one (an internal error, exit 1), after the earlier chunks."""
