@@ -85,3 +85,25 @@ def test_predict_writes_the_same_file_without_orjson(
     slow = runner.invoke(app, args)
     assert fast.exit_code == slow.exit_code == 0, fast.stderr
     assert fast.stdout == slow.stdout
+
+
+def test_small_numbers_in_another_notation_go_through_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below 1e-4 orjson's notation is rewritten as repr's; should an orjson write those
+    numbers some other way, repr writes them."""
+
+    class Positional:
+        """Writes every number as NumPy's shortest positional text (0.000000123)."""
+
+        OPT_SERIALIZE_NUMPY = 0
+
+        @staticmethod
+        def dumps(values: np.ndarray, option: int) -> bytes:
+            texts = [np.format_float_positional(v, unique=True) for v in values.tolist()]
+            return ("[" + ",".join(texts) + "]").encode()
+
+    rng = np.random.default_rng(5)
+    values = rng.uniform(1e-11, 1e-4, 3000) * rng.choice([-1.0, 1.0], 3000)
+    values = np.concatenate([values, 10.0 ** -rng.uniform(5, 11, 3000)])
+    assert floattext.float64_texts(values) == [repr(v) for v in values.tolist()]
+    monkeypatch.setattr(floattext, "orjson", Positional)
+    assert floattext.float64_texts(values) == [repr(v) for v in values.tolist()]
