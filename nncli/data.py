@@ -663,8 +663,10 @@ class _LeadingSpaces:
             self.last = text[-1]
         return text
 
-    def __iter__(self) -> Iterator[str]:  # pandas takes an object with read and __iter__
-        return iter(self.handle)
+    def __iter__(self) -> Iterator[str]:
+        """pandas takes a file as an object with read and __iter__ (its C parser only
+        reads); the text is watched this way too."""
+        return iter(lambda: self.read(1 << 16), "")
 
 
 def _next_frame(reader: Any) -> pd.DataFrame | None:
