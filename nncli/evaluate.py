@@ -194,7 +194,7 @@ class Evaluation:
         if not gaps.any():
             return table
         self.skipped += int(gaps.sum())
-        return Table(table.path, table.frame.loc[~gaps], table.delimiter)
+        return table.subset(~gaps)  # the rows keep their lines
 
     def _find_unseen(self, table: Table) -> bool:
         """Record labels the model does not know; True if this chunk has any."""

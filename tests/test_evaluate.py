@@ -274,6 +274,17 @@ def test_missing_cells_follow_the_models_missing_setting(
     assert "1 rows, 3 skipped (data.missing: drop)" in text
 
 
+def test_a_bad_cell_among_rows_a_drop_model_skips_is_on_its_own_line(
+    mixed_drop_model: Path, tmp_path: Path
+) -> None:
+    """The rows left to evaluate keep the lines of the file they came from, also after
+    blank lines before the header."""
+    data = _write(tmp_path / "gaps.csv", "\n\nx,color,y1,y2\n1,red,2,0\n,blue,5,1\nabc,red,6,2\n")
+    result = run("evaluate", mixed_drop_model, data)
+    assert result.exit_code == 3
+    assert "line 6, column 1 ('x'): feature 'x' needs numbers, found 'abc'" in result.stderr
+
+
 def test_all_rows_skipped_is_an_error(mixed_drop_model: Path, tmp_path: Path) -> None:
     data = _write(tmp_path / "empty-ish.csv", "x,color,y1,y2\n,red,1,2\n1,,1,2\n")
     result = run("evaluate", mixed_drop_model, data)

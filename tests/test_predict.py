@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from model_files import DATASETS, small_config, rewrite_model, train_model
+from nncli import predict as predict_module
 from nncli.cli import app
 from nncli.data import read_csv
 from nncli.modelfile import FORMAT_VERSION, load_model
@@ -353,3 +354,133 @@ def test_a_closed_pipe_ends_quietly(iris_model: Path, tmp_path: Path) -> None:
     process.stderr.close()
     assert process.wait(timeout=60) == 0
     assert stderr == b""
+
+
+@pytest.fixture(params=["overlapped", "inline"])
+def forward_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Ŷ on a second thread (threadpoolctl installed), or on the calling thread (not)."""
+    if request.param == "inline":
+        monkeypatch.setattr(predict_module, "threadpool_limits", None)
+    elif predict_module.threadpool_limits is None:
+        pytest.skip("threadpoolctl is not installed")
+    return str(request.param)
+
+
+@pytest.mark.parametrize("dataset", ["iris", "diabetes", "breast-cancer"])
+def test_the_same_file_with_and_without_the_second_thread(
+    dataset: str, iris_model: Path, diabetes_model: Path, cancer_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = {"iris": iris_model, "diabetes": diabetes_model, "breast-cancer": cancer_model}[dataset]
+    args = ("predict", model, DATASETS / f"{dataset}.csv", "--chunk-rows", "40")
+    overlapped = run(*args)
+    monkeypatch.setattr(predict_module, "threadpool_limits", None)
+    inline = run(*args)
+    assert overlapped.exit_code == inline.exit_code == 0, overlapped.stderr
+    assert overlapped.stdout == inline.stdout
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("three,4", "line 13, column 3 ('petal_length'): feature 'petal_length' needs numbers"),
+        ("3,4,5", "line 13: the row has 5 fields, the header has 4"),
+    ],
+)
+def test_rows_before_a_bad_chunk_are_written_first(
+    iris_model: Path, tmp_path: Path, cell: str, expected: str, forward_mode: str
+) -> None:
+    """The next chunk is read while the network works on this one; an error in it (a bad
+    cell found preparing X, a row the parser rejects) still comes after this chunk's rows."""
+    rows = ["1,2,3,4"] * 11 + [f"1,2,{cell}"] + ["1,2,3,4"] * 3
+    data = tmp_path / "late.csv"
+    data.write_text("sepal_length,sepal_width,petal_length,petal_width\n" + "\n".join(rows) + "\n")
+    result = run("predict", iris_model, data, "--chunk-rows", "5")
+    assert result.exit_code == 3
+    header, written = rows_of(result.stdout)
+    assert header[0] == "species_predicted"
+    assert len(written) == 10  # the two chunks before the bad one
+    assert expected in result.stderr
+
+
+def test_an_error_in_the_forward_pass_is_raised_in_order(
+    iris_model: Path, monkeypatch: pytest.MonkeyPatch, forward_mode: str
+) -> None:
+    """Ŷ is computed on a second thread: what goes wrong there reaches the command as if
+    it had happened on this one (an internal error, exit 1), after the earlier chunks."""
+    from nncli.network import Network
+
+    real_forward = Network.forward
+    calls: list[int] = []
+
+    def failing(self: Network, X: np.ndarray) -> np.ndarray:
+        calls.append(X.shape[1])
+        if len(calls) == 3:
+            raise RuntimeError("injected failure in the forward pass")
+        return real_forward(self, X)
+
+    monkeypatch.setattr(Network, "forward", failing)
+    result = run("predict", iris_model, DATASETS / "iris.csv", "--chunk-rows", "20")
+    assert result.exit_code == 1
+    assert "injected failure in the forward pass" in result.output
+    _, written = rows_of(result.stdout)
+    assert len(written) == 40
+
+
+def test_blas_runs_on_one_thread_while_predicting(
+    iris_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The forward pass runs beside the CSV parser; BLAS threads of its own would fight it
+    for the cores. Afterwards BLAS has its threads back."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from nncli.network import Network
+
+    def blas_threads() -> list[int]:
+        return [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    seen: list[list[int]] = []
+    real_forward = Network.forward
+
+    def forward(self: Network, X: np.ndarray) -> np.ndarray:
+        seen.append(blas_threads())
+        return real_forward(self, X)
+
+    monkeypatch.setattr(Network, "forward", forward)
+    result = run("predict", iris_model, DATASETS / "iris.csv", "--chunk-rows", "50")
+    assert result.exit_code == 0, result.stderr
+    assert before and len(seen) == 3
+    assert all(threads == [1] * len(before) for threads in seen)
+    assert blas_threads() == before
+
+
+def test_a_bad_cell_among_rows_a_drop_model_skips_is_on_its_own_line(
+    mixed_drop_model: Path, tmp_path: Path
+) -> None:
+    """The rows left to predict keep the lines of the file they came from, also after blank
+    lines before the header."""
+    data = tmp_path / "gaps.csv"
+    data.write_text("\n\nid,color,x\nr1,red,1.5\nr2,blue,\nr3,red,abc\n")
+    message = _one_error(run("predict", mixed_drop_model, data, "--keep", "id"), 3)
+    assert "line 6, column 3 ('x'): feature 'x' needs numbers, found 'abc'" in message
+
+
+def test_a_lone_empty_prediction_cell_is_quoted(tmp_path: Path) -> None:
+    """One output column and a row without a prediction: '""', not a blank line, which
+    a CSV reader would skip (and the rows would no longer line up with the input's)."""
+    from model_files import MIXED_CSV
+
+    (tmp_path / "mixed.csv").write_text(MIXED_CSV, encoding="utf-8")
+    config = small_config(
+        str(tmp_path / "mixed.csv"), ["x"], ["y1"], [{"neurons": 1}], "mse", 0.1, 20, missing="drop"
+    )
+    model = train_model(tmp_path, "one-column", config)
+    data = tmp_path / "gaps.csv"
+    data.write_text("x,note\n1.5,a\n,b\n2.5,c\n")  # the second row has no x
+    result = run("predict", model, data)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.split("\n")
+    assert lines[0] == "y1_predicted" and lines[2] == '""' and lines[4] == ""
+    assert float(lines[1]) and float(lines[3])
+    _, rows = rows_of(result.stdout)
+    assert rows[1] == [""] and len(rows) == 3
