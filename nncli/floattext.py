@@ -2,7 +2,7 @@
 
 repr writes the shortest decimal that reads back to the same float64 (David Gay's dtoa),
 which is what `predict` promises, but it costs about 0.6 µs a value: most of the time of a
-large predict. orjson (optional, ``pip install 'nncli[fast]'``) writes a whole NumPy array
+large predict. orjson (a dependency) writes a whole NumPy array
 with the same shortest digits at about 0.05 µs a value (checked against repr on 20 million
 values: random bit patterns and every decade).
 Its notation differs from repr's in one range only, 1e-9 ≤ |x| < 1e-4 (``0.00001`` or
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-try:  # the optional accelerator
+try:  # a dependency; should it fail to load, repr value by value gives the same texts
     import orjson
-except ImportError:  # without it: repr, value by value
+except ImportError:  # pragma: no cover
     orjson = None
 
 # orjson's notation differs from repr's for 1e-9 <= |x| < 1e-4 (with a margin below, for

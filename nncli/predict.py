@@ -23,25 +23,23 @@ from __future__ import annotations
 
 import contextvars
 import re
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from contextlib import closing, nullcontext
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ContextManager, Iterator, TextIO
+from typing import ContextManager, Iterator, TextIO
 
 import numpy as np
 import pandas as pd
 
 from nncli.data import Table
+from threadpoolctl import threadpool_limits
+
 from nncli.errors import ConfigError
 from nncli.floattext import float64_texts
 from nncli.modeldata import CHUNK_ROWS, first_missing, missing_cells, missing_error, model_chunks
 from nncli.modelfile import Model
 
-try:  # optional (the fast extra): sets the BLAS library's thread count while predicting
-    from threadpoolctl import threadpool_limits
-except ImportError:  # without it BLAS keeps its threads
-    threadpool_limits = None
 
 
 class Prediction:
@@ -90,14 +88,17 @@ class Prediction:
         tokenizer and number parsing release it too), then decodes and hands out chunk N.
         Everything but the forward pass stays on this thread (pandas, warnings, errors).
         An error in chunk N+1 comes after chunk N has been handed out, as without the
-        overlap; the rows are predicted exactly as one chunk at a time would be. (Without
-        threadpoolctl, Ŷ is computed on this thread: see `_forward_pool`.)"""
+        overlap; the rows are predicted exactly as one chunk at a time would be."""
         preprocessing = self.model.preprocessing
         chunks = model_chunks(
             preprocessing, self.path, self.keep, False, self.delimiter, self.chunk_rows
         )
         pending: _Chunk | None = None
-        with one_blas_thread(), closing(chunks), _forward_pool() as pool:
+        with (
+            one_blas_thread(),
+            closing(chunks),
+            ThreadPoolExecutor(1, thread_name_prefix="nncli-forward") as pool,
+        ):
             while True:
                 try:
                     table = next(chunks, None)
@@ -112,7 +113,7 @@ class Prediction:
                     return
                 pending = started
 
-    def _start(self, table: Table, pool: Executor) -> "_Chunk":
+    def _start(self, table: Table, pool: ThreadPoolExecutor) -> "_Chunk":
         """Check the chunk, build X (n0 × k) and start Ŷ = network.forward(X) on `pool`."""
         frame = table.frame
         usable = self._usable(table)
@@ -159,7 +160,7 @@ class Prediction:
 
 
 def one_blas_thread() -> ContextManager[object]:
-    """BLAS on one thread while predicting (where threadpoolctl is installed).
+    """BLAS on one thread while predicting.
 
     The pipeline keeps two cores busy, one parsing CSV, one running the network. BLAS
     threads of its own on top spin-wait for each other whenever another thread (the
@@ -168,30 +169,7 @@ def one_blas_thread() -> ContextManager[object]:
     network it takes 0.35 µs a row, parsing the row's CSV 0.6 µs. (A BLAS product may
     round its last bit differently with another thread count.)
     """
-    if threadpool_limits is None:
-        return nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
-
-
-class _Inline(Executor):
-    """Runs what it is given at once, on the calling thread."""
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as error:
-            future.set_exception(error)
-        return future
-
-
-def _forward_pool() -> Executor:
-    """Where Ŷ is computed: on a thread of its own when BLAS can be kept to one thread;
-    else on the calling thread, chunk after chunk (the overlap measured slower when BLAS's
-    own threads and the parser fight for 2 cores)."""
-    if threadpool_limits is None:
-        return _Inline()
-    return ThreadPoolExecutor(1, thread_name_prefix="nncli-forward")
 
 
 @dataclass

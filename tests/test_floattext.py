@@ -42,7 +42,7 @@ def _awkward_values(rng: np.random.Generator) -> np.ndarray:
 
 
 def test_orjson_is_installed_for_the_suite() -> None:
-    """The dev extra installs it, so that the tests below check the fast path."""
+    """A dependency, so that the tests below check the fast path."""
     assert floattext.fast()
 
 

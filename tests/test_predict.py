@@ -3,6 +3,8 @@ every error case through the CLI with its message and exit code."""
 
 from __future__ import annotations
 
+import concurrent.futures
+
 import csv
 import io
 import json
@@ -356,13 +358,26 @@ def test_a_closed_pipe_ends_quietly(iris_model: Path, tmp_path: Path) -> None:
     assert stderr == b""
 
 
+class _Inline(concurrent.futures.Executor):
+    """An executor that runs what it is given at once, on the calling thread."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+
 @pytest.fixture(params=["overlapped", "inline"])
 def forward_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Ŷ on a second thread (threadpoolctl installed), or on the calling thread (not)."""
+    """Ŷ on the second thread (as predict does), or on the calling thread, chunk after chunk."""
     if request.param == "inline":
-        monkeypatch.setattr(predict_module, "threadpool_limits", None)
-    elif predict_module.threadpool_limits is None:
-        pytest.skip("threadpoolctl is not installed")
+        monkeypatch.setattr(predict_module, "ThreadPoolExecutor", _Inline)
     return str(request.param)
 
 
@@ -374,7 +389,7 @@ def test_the_same_file_with_and_without_the_second_thread(
     model = {"iris": iris_model, "diabetes": diabetes_model, "breast-cancer": cancer_model}[dataset]
     args = ("predict", model, DATASETS / f"{dataset}.csv", "--chunk-rows", "40")
     overlapped = run(*args)
-    monkeypatch.setattr(predict_module, "threadpool_limits", None)
+    monkeypatch.setattr(predict_module, "ThreadPoolExecutor", _Inline)
     inline = run(*args)
     assert overlapped.exit_code == inline.exit_code == 0, overlapped.stderr
     assert overlapped.stdout == inline.stdout
