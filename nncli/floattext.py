@@ -75,7 +75,6 @@ def _padded_exponents(values: np.ndarray) -> list[str]:
     return text[:-1].decode("ascii").split(",")
 
 
-
 def _shifted_point(values: np.ndarray) -> list[str]:
     """Texts of values with MIDDLE <= |x| < REPR_BELOW: orjson's 0.0000ddd as repr writes
     it, d.dde-05. (Should orjson write one of them otherwise, they all go through repr.)"""
@@ -88,3 +87,32 @@ def _shifted_point(values: np.ndarray) -> list[str]:
         f"{sign}{d[0]}.{d[1:]}e-05" if len(d) > 1 else f"{sign}{d}e-05"
         for sign, d in zip(signs, digits)
     ]
+
+
+def _probe_values() -> np.ndarray:
+    """Values whose texts differ most between notations: every decade from the smallest
+    subnormal to the largest float64, with several digit counts, both signs, and ±0, ±inf,
+    nan."""
+    with np.errstate(all="ignore"):  # the subnormal decades underflow, 1.5e308 overflows
+        decades = 10.0 ** np.arange(-323, 309, dtype=np.float64)
+        values = np.concatenate([decades, decades * 1.5, decades * 1.2345678901234567, [5e-324, 0.0]])
+        values = values[np.isfinite(values)]
+    return np.concatenate([values, -values, [np.inf, -np.inf, np.nan, 2.0**53 + 2, 0.1 + 0.2]])
+
+
+def _check_orjson() -> None:
+    """Use orjson only if it writes repr's texts for the probe values (versions before 3.11.7
+    wrote 1e16 where repr writes 1e+16); otherwise repr, value by value."""
+    global orjson
+    if orjson is None:
+        return
+    values = _probe_values()
+    try:
+        same = float64_texts(values) == [repr(value) for value in values.tolist()]
+    except Exception:  # pragma: no cover - an orjson that cannot serialize NumPy arrays
+        same = False
+    if not same:
+        orjson = None
+
+
+_check_orjson()

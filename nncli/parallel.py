@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
-from typing import Any, Callable, ContextManager
+from typing import Any, Callable
 
 import numpy as np
 
@@ -107,6 +107,8 @@ def _executor(threads: int) -> ThreadPoolExecutor:
     global _pool
     with _lock:
         if _pool is None or _pool._max_workers < threads:  # type: ignore[attr-defined]
+            if _pool is not None:
+                _pool.shutdown(wait=False)  # its threads end once idle
             _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="nncli-part")
         return _pool
 
@@ -117,7 +119,7 @@ def _bounds(k: int, parts: int) -> list[tuple[int, int]]:
     return list(zip(edges, edges[1:]))
 
 
-def _call(function: Callable[..., Any], args: tuple[Any, ...], errors: dict[str, str]) -> Any:
+def with_errors(function: Callable[..., Any], args: tuple[Any, ...], errors: dict[str, str]) -> Any:
     # NumPy's floating-point error handling is per thread: take the caller's along.
     with np.errstate(**errors):
         return function(*args)
@@ -126,19 +128,33 @@ def _call(function: Callable[..., Any], args: tuple[Any, ...], errors: dict[str,
 def run_parts(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[Any]:
     """[function(*args) for each call], all at once: the first here, the others on the pool,
     with BLAS held to one thread meanwhile. Waits for every call, also when one fails or
-    Ctrl-C interrupts the first, so that none is left running; then BLAS is as it was."""
+    Ctrl-C interrupts the wait, so that none is left running; then BLAS is as it was. The
+    first call's error wins over the others' (a Ctrl-C in it stays a KeyboardInterrupt)."""
     errors = np.geterr()
     controller = _blas_controller()
-    single: ContextManager[Any] = controller.limit(limits=1) if controller else nullcontext()
     pool = _executor(len(calls) - 1)
-    with single:
-        futures = [pool.submit(_call, function, args, errors) for function, args in calls[1:]]
+    with controller.limit(limits=1) if controller else nullcontext():
+        futures = [pool.submit(with_errors, function, args, errors) for function, args in calls[1:]]
         try:
             function, args = calls[0]
             first = function(*args)
         finally:
-            rest = [future.result() for future in futures]
-    return [first, *rest]
+            _wait_for_all(futures)
+    return [first, *(future.result() for future in futures)]
+
+
+def _wait_for_all(futures: list[Future[Any]]) -> None:
+    """Wait until every future is done, whatever happens meanwhile; a Ctrl-C during the wait
+    is raised once they are (a part takes at most one iteration)."""
+    interrupted = False
+    while True:
+        try:
+            wait(futures)
+            break
+        except KeyboardInterrupt:
+            interrupted = True
+    if interrupted:
+        raise KeyboardInterrupt
 
 
 def evaluate(network: Network, X: Array, Y: Array) -> tuple[float, Array]:

@@ -21,7 +21,6 @@ dtype (float64 or float32), so predictions round-trip exactly.
 
 from __future__ import annotations
 
-import contextvars
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
@@ -31,15 +30,15 @@ from typing import ContextManager, Iterator, TextIO
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from nncli.data import Table
-from threadpoolctl import threadpool_limits
 
 from nncli.errors import ConfigError
 from nncli.floattext import float64_texts
 from nncli.modeldata import CHUNK_ROWS, first_missing, missing_cells, missing_error, model_chunks
 from nncli.modelfile import Model
-
+from nncli.parallel import with_errors
 
 
 class Prediction:
@@ -121,8 +120,8 @@ class Prediction:
             table = table.subset(usable)  # the rows keep their lines
         network = self.model.network
         X = self.model.preprocessing.X(table, network.dtype)  # n0 × k
-        # In this thread's context, so that NumPy's error settings (np.errstate) hold there too.
-        Y_hat = pool.submit(contextvars.copy_context().run, network.forward, X)
+        # With this thread's NumPy error settings (np.errstate is per thread before NumPy 2).
+        Y_hat = pool.submit(with_errors, network.forward, (X,), np.geterr())
         return _Chunk(frame, usable, Y_hat)
 
     def _finish(self, chunk: "_Chunk") -> pd.DataFrame:
@@ -194,20 +193,22 @@ def write_csv(prediction: Prediction, handle: TextIO) -> int:
     DataFrame.to_csv, whose float formatting dominated the run time on large files.)
     """
     header = True
-    for frame in prediction:
-        if header:
-            handle.write(",".join(_quote(name) for name in prediction.columns) + "\n")
-            header = False
-        # A block of rows at a time: the cell texts are Python strings, several times the
-        # size of the numbers, so they are never made for a whole chunk at once.
-        for start in range(0, len(frame), WRITE_ROWS):
-            block = frame.iloc[start : start + WRITE_ROWS]
-            columns = [_cells(block[name]) for name in prediction.columns]
-            if len(columns) == 1:  # a lone empty cell would be a blank line: quote it
-                lines = [cell or '""' for cell in columns[0]] if "" in columns[0] else columns[0]
-            else:
-                lines = list(map(",".join, zip(*columns)))
-            handle.write("\n".join(lines) + "\n")
+    # closed at once should a write fail: the generator's pool and BLAS limit end with it
+    with closing(iter(prediction)) as frames:
+        for frame in frames:
+            if header:
+                handle.write(",".join(_quote(name) for name in prediction.columns) + "\n")
+                header = False
+            # A block of rows at a time: the cell texts are Python strings, several times the
+            # size of the numbers, so they are never made for a whole chunk at once.
+            for start in range(0, len(frame), WRITE_ROWS):
+                block = frame.iloc[start : start + WRITE_ROWS]
+                columns = [_cells(block[name]) for name in prediction.columns]
+                if len(columns) == 1:  # a lone empty cell would be a blank line: quote it
+                    lines = [cell or '""' for cell in columns[0]] if "" in columns[0] else columns[0]
+                else:
+                    lines = list(map(",".join, zip(*columns)))
+                handle.write("\n".join(lines) + "\n")
     return prediction.rows
 
 

@@ -2,7 +2,7 @@
 
 Three modes:
 - ``rich`` (stdout is a terminal): a progress bar (iteration, cost, gradient norm, elapsed,
-  ETA) redrawn at most every REFRESH_SECONDS, a table row every ``log_every`` iterations
+  ETA) redrawn about every REFRESH_SECONDS, a table row every ``log_every`` iterations
   above it, then a summary table;
 - ``plain`` (stdout is a file or a pipe): the same rows and summary as plain lines;
 - ``quiet``: nothing but the model path at the end (errors still go to stderr).
@@ -11,7 +11,7 @@ The display costs next to nothing per iteration: `update` compares the iteration
 next one due for a row and the step's own clock (`Step.seconds`, read by the training loop)
 with the time of the next redraw; everything else happens only when one of them is due.
 Rows that are due are queued as Steps; the queue is formatted and written and the bar
-redrawn together, in one write, at most every REFRESH_SECONDS (and at the end), so even a
+redrawn together, in one write, about every REFRESH_SECONDS (and at the end), so even a
 row every few iterations of a tiny network stays a small fraction of the training time.
 A row is held back only while the next iteration is expected before the next redraw is
 due: on slow iterations a due row is written at once.
@@ -111,7 +111,7 @@ class _Bar:
             (percentage, "progress.percentage"),
             (fields, ""),
             (_clock_text(elapsed), "progress.elapsed"),
-            ("" if total is None else _clock_text(eta), "progress.remaining"),
+            (_clock_text(eta), "progress.remaining"),  # -:--:-- without a total, as rich draws it
         ]
         tail = [(text, style) for text, style in tail if text]
         width = options.max_width - cell_len(head) - sum(cell_len(text) + 1 for text, _ in tail) - 1

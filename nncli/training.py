@@ -2,7 +2,8 @@
 
 One iteration is one pass over the k training observations:
     full batch (the default): Steps 2–4 once on all k columns, then one update of θ —
-              SPEC.md's plain gradient descent, exactly;
+              SPEC.md's plain gradient descent (a large problem's columns are summed in
+              parts on threads, `nncli.parallel`: the same sums in another order);
     mini-batches of b columns: the columns are reshuffled (a generator derived from the
               seed) and cut into ⌈k / b⌉ batches; each batch is one forward pass, one back
               propagation and one update.

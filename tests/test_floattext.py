@@ -107,3 +107,24 @@ def test_small_numbers_in_another_notation_go_through_repr(monkeypatch: pytest.M
     assert floattext.float64_texts(values) == [repr(v) for v in values.tolist()]
     monkeypatch.setattr(floattext, "orjson", Positional)
     assert floattext.float64_texts(values) == [repr(v) for v in values.tolist()]
+
+
+def test_an_orjson_writing_other_texts_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """orjson before 3.11.7 wrote 1e16 where repr writes 1e+16: such an orjson fails the
+    check made at import, and repr is used instead."""
+    real = floattext.orjson
+
+    class OldNotation:
+        OPT_SERIALIZE_NUMPY = real.OPT_SERIALIZE_NUMPY
+
+        @staticmethod
+        def dumps(values, option=0):  # type: ignore[no-untyped-def]
+            return real.dumps(values, option=option).replace(b"e+", b"e")
+
+    monkeypatch.setattr(floattext, "orjson", OldNotation)
+    floattext._check_orjson()
+    assert not floattext.fast()
+    assert floattext.float64_texts(np.array([1e16, 0.5])) == ["1e+16", "0.5"]
+    monkeypatch.setattr(floattext, "orjson", real)
+    floattext._check_orjson()
+    assert floattext.fast()

@@ -265,3 +265,36 @@ def test_split_training_with_validation_data(monkeypatch):
     assert len(calls) >= 2 * 20  # a training and a validation pass per iteration
     np.testing.assert_allclose(split.history.validation_cost, whole.history.validation_cost, rtol=1e-12)
     assert split.history.validation_accuracy == whole.history.validation_accuracy
+
+
+def test_a_failing_part_still_waits_for_every_other_part():
+    """With three parts, the second failing at once does not stop the wait for the third:
+    no part is left running with BLAS held to one thread."""
+    import time
+
+    before = blas_threads()
+    finished = []
+
+    def fails():
+        raise ValueError("part 1")
+
+    def slow():
+        time.sleep(0.1)
+        finished.append(True)
+        return 3
+
+    with pytest.raises(ValueError, match="part 1"):
+        parallel.run_parts([(lambda: 1, ()), (fails, ()), (slow, ())])
+    assert finished == [True]
+    assert blas_threads() == before
+
+
+def test_the_first_parts_error_wins():
+    def first():
+        raise KeyboardInterrupt
+
+    def other():
+        raise ValueError("a worker's error")
+
+    with pytest.raises(KeyboardInterrupt):
+        parallel.run_parts([(first, ()), (other, ())])
