@@ -157,10 +157,11 @@ def _wait_for_all(futures: list[Future[Any]]) -> None:
         raise KeyboardInterrupt
 
 
-def evaluate(network: Network, X: Array, Y: Array) -> tuple[float, Array]:
-    """`network.evaluate(X, Y)` — (cost, Ŷ) — in parts on threads where that pays."""
+def evaluate(network: Network, X: Array, Y: Array, parts: int | None = None) -> tuple[float, Array]:
+    """`network.evaluate(X, Y)` — (cost, Ŷ) — in `parts` parts on threads (by default
+    `parts_for`: where that pays)."""
     k = X.shape[1]
-    parts = parts_for(network, k)
+    parts = parts_for(network, k) if parts is None else parts
     if parts <= 1:
         return network.evaluate(X, Y)
     bounds = _bounds(k, parts)

@@ -238,6 +238,10 @@ class Training:
         self._start_theta = np.empty(size, dtype) if settings.restore_best else None
         self._best_theta = np.empty(size, dtype) if settings.restore_best else None
 
+        # the validation pass's parts, fixed for the run like the training workspaces'
+        self._validation_parts = (
+            1 if X_validation is None else parallel.parts_for(network, X_validation.shape[1])
+        )
         k = self.X.shape[1]
         b = settings.batch_size
         self._rng: np.random.Generator | None = None
@@ -276,7 +280,9 @@ class Training:
         if self.X_validation is None or self.Y_validation is None:
             return None, None
         # in parts on threads where the data are large, like the training iterations
-        cost, Y_hat = parallel.evaluate(self.network, self.X_validation, self.Y_validation)
+        cost, Y_hat = parallel.evaluate(
+            self.network, self.X_validation, self.Y_validation, self._validation_parts
+        )
         one_hot = self.network.cost == "categorical_cross_entropy"
         acc = accuracy(Y_hat, self.Y_validation, one_hot) if self.classification else None
         return cost, acc
