@@ -33,7 +33,6 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from nncli.data import Table
-
 from nncli.errors import ConfigError
 from nncli.floattext import float64_texts
 from nncli.modeldata import CHUNK_ROWS, first_missing, missing_cells, missing_error, model_chunks
