@@ -56,8 +56,10 @@ def numeric_gradient(network: Network, X: np.ndarray, Y: np.ndarray) -> np.ndarr
     return result
 
 
-def assert_gradients_match(network: Network, X: np.ndarray, Y: np.ndarray) -> None:
-    workspace = Workspace(network, X.shape[1])
+def assert_gradients_match(network: Network, X: np.ndarray, Y: np.ndarray, workspace=None) -> None:
+    """The back propagation of `workspace` (default: a Workspace over X's columns) against
+    4th-order central differences of the cost, every parameter."""
+    workspace = Workspace(network, X.shape[1]) if workspace is None else workspace
     cost = workspace.compute(X, Y)
     assert cost == pytest.approx(network.cost_value(X, Y), rel=1e-12)
     analytic = workspace.grad.copy()

@@ -17,11 +17,8 @@ from nncli.training import Settings, Training
 
 from test_gradients import (
     HIDDEN,
-    NOISE,
     PAIRINGS,
-    RELATIVE,
-    H,
-    numeric_gradient,
+    assert_gradients_match,
     random_case,
     stable_seed,
     targets,
@@ -65,14 +62,7 @@ def test_split_gradient_against_finite_differences(cost, output):
     """The combined gradient of two parts against 4th-order central differences (float64)."""
     seed = stable_seed("finite", cost, output)
     network, X, Y = random_case(seed, cost, output, [HIDDEN[seed % len(HIDDEN)]])
-    split = SplitWorkspace(network, X.shape[1], 2)
-    cost_value = split.compute(X, Y)
-    assert cost_value == pytest.approx(network.cost_value(X, Y), rel=1e-12)
-    analytic = split.grad.copy()
-    numeric = numeric_gradient(network, X, Y)
-    absolute = NOISE * np.finfo(np.float64).eps * max(abs(cost_value), 1.0) / H
-    allowed = np.maximum(RELATIVE * (np.abs(analytic) + np.abs(numeric)), absolute)
-    assert np.max(np.abs(analytic - numeric) / allowed) < 1
+    assert_gradients_match(network, X, Y, SplitWorkspace(network, X.shape[1], 2))
 
 
 def test_two_equal_parts_weigh_exactly_one_half():
